@@ -1,0 +1,37 @@
+# Two commands do all the set-up: `make run` (the baseline with its plots) and `make test`.
+# Each creates .venv with Python 3.12 and installs the package on first use.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+SCENARIO ?= scenarios/baseline.toml
+ARGS ?=
+
+# The first Python >= 3.12 found: python3.12 on PATH, then pyenv's, then the system's.
+PYTHON312 := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3.12 \
+	/usr/local/bin/python3.12 /usr/bin/python3.12 python3; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
+
+.PHONY: run test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -n "$(PYTHON312)" || { echo "error: Python >= 3.12 not found (install python3.12)" >&2; exit 2; }
+	$(PYTHON312) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(PY) run.py $(SCENARIO) $(ARGS)
+
+test: $(VENV)/.installed
+	$(PY) -m ruff check .
+	$(PY) -m pytest $(ARGS)
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check . && $(PY) -m ruff format --check .
+
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks $(ARGS)
+
+clean:
+	rm -rf $(VENV) results

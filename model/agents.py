@@ -195,6 +195,20 @@ class Merchant(mesa.Agent):
             self.accepting = True
 
 
+CITIZEN_COLUMNS = [
+    "age_group",
+    "urban",
+    "habit",
+    "income_quintile",
+    "public_sector",
+    "whitelisted",
+    "wallets",
+    "wallet_mask",
+    "engaged",
+    "last_paid_step",
+]
+
+
 class AgentEngine:
     """Citizens and merchants as Mesa agents, stepped one by one."""
 
@@ -322,6 +336,6 @@ class AgentEngine:
             }
             for p in self.by_region[r]
         ]
-        frame = pd.DataFrame(rows)
+        frame = pd.DataFrame(rows, columns=CITIZEN_COLUMNS)
         frame.index.name = "citizen"
         return frame

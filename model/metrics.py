@@ -72,7 +72,9 @@ def tidy_timeseries(model: EcnyModel) -> pd.DataFrame:
                 share[:, :, None],
             )
         )
-    frames.append(_lottery_rows(model))
+    lottery = _lottery_rows(model)
+    if lottery is not None:
+        frames.append(lottery)
     frame = pd.concat(frames, ignore_index=True)
     frame["region"] = frame["region"].astype(str)
     frame["metric"] = frame["metric"].astype(str)
@@ -91,7 +93,7 @@ def _block(dates: np.ndarray, regions: np.ndarray, metrics: list[str], cube: np.
     )
 
 
-def _lottery_rows(model: EcnyModel) -> pd.DataFrame:
+def _lottery_rows(model: EcnyModel) -> pd.DataFrame | None:
     rows = []
     for when, r, outcome in model.lottery_records:
         region = model.region_names[r]
@@ -103,4 +105,5 @@ def _lottery_rows(model: EcnyModel) -> pd.DataFrame:
             ("lottery_redemption_rate", rate),
         ):
             rows.append((np.datetime64(when, "D"), region, metric, float(value)))
-    return pd.DataFrame(rows, columns=["date", "region", "metric", "value"])
+    frame = pd.DataFrame(rows, columns=["date", "region", "metric", "value"])
+    return frame.astype({"date": "datetime64[s]", "value": np.float64}) if rows else None

@@ -11,7 +11,8 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -189,18 +190,45 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"])
-        raise ScenarioError(_origin_of(origin, key, path), key, first.get("input"), _allowed(first)) from None
+        errors = exc.errors()
+        key, fields = _key_path(errors[0]["loc"])
+        same_key = [e for e in errors if _key_path(e["loc"])[0] == key]
+        allowed = " or ".join(dict.fromkeys(_allowed(e, fields) for e in same_key))
+        raise ScenarioError(_origin_of(origin, key, path), key, errors[0].get("input"), allowed) from None
     for key, value, allowed in check_semantics(scenario):
         raise ScenarioError(_origin_of(origin, key, path), key, value, allowed)
     return scenario
 
 
-def _allowed(error: dict[str, Any]) -> str:
+def _key_path(loc: tuple) -> tuple[str, list[str]]:
+    """A pydantic error location as a key path, and the keys allowed in the table that holds it.
+
+    Pydantic adds the member it tried to a union's error location (``pilot.waves.1.date`` for a bad
+    ``date | "never"``); such a part names no key and is dropped.
+    """
+    node: Any = Scenario
+    parts: list[str] = []
+    fields: list[str] = []
+    for part in loc:
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            fields = list(node.model_fields)
+            field = node.model_fields.get(str(part))
+            node = field.annotation if field else None
+        elif get_origin(node) in (Union, UnionType):
+            node = None
+            continue
+        elif get_origin(node) in (dict, list, tuple):
+            node = get_args(node)[-1 if get_origin(node) is dict else 0]
+        else:
+            node = None
+        parts.append(str(part))
+    return ".".join(parts), fields
+
+
+def _allowed(error: dict[str, Any], fields: list[str]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        return "unknown key"
+        return f"unknown key; allowed here: {', '.join(fields)}"
     if kind == "missing":
         return "required key is missing"
     return error["msg"]
@@ -221,7 +249,8 @@ def check_semantics(s: Scenario):
     for wave in domain.WAVES:
         if wave not in s.pilot.waves:
             yield f"pilot.waves.{wave}", "(missing)", "a date or 'never' for every wave"
-    dated = [(w, d) for w, d in s.pilot.waves.items() if w != "olympic" and d != "never"]
+    waves = [(w, s.pilot.waves.get(w, "never")) for w in domain.WAVES]  # calendar order, not file order
+    dated = [(w, d) for w, d in waves if w != "olympic" and d != "never"]
     for (w1, d1), (w2, d2) in zip(dated, dated[1:], strict=False):
         if d2 < d1:
             yield f"pilot.waves.{w2}", d2.isoformat(), f"not before wave {w1} ({d1})"

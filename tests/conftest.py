@@ -1,0 +1,80 @@
+"""Shared helpers and cached runs.
+
+Runs are cached per test session (``functools.cache``): a scenario run at a coarse scale is a pure function of
+(scenario, overrides, seed, scale, engine), so tests that only read one may share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import EcnyModel, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+BASELINE = SCENARIOS / "baseline.toml"
+# every shipped scenario that runs on its own (calibrated.toml only holds parameters for baseline.toml)
+SHIPPED = sorted(p.stem for p in SCENARIOS.glob("*.toml") if p.stem != "calibrated")
+
+VECTOR_SCALE = 2e5  # ~3,000 citizen agents: quick for the vectorized engine
+AGENT_SCALE = 1e6  # ~600 citizen agents: quick enough for the Mesa-object engine
+ENGINE_SCALES = {"vectorized": VECTOR_SCALE, "agents": AGENT_SCALE}
+
+
+def scenario(name: str = "baseline", **overrides):
+    """A shipped scenario with dotted-key overrides given as keyword arguments with ``__`` for dots."""
+    return load_scenario(SCENARIOS / f"{name}.toml", {k.replace("__", "."): v for k, v in overrides.items()})
+
+
+def wallet_masks(model: EcnyModel) -> np.ndarray:
+    """Wallet bitmask of every citizen agent, in the row order of ``model.citizens``, whatever the engine."""
+    if model.engine_name == "vectorized":
+        return model.engine.wallets.astype(np.int64)
+    return np.array([p.wallets for people in model.engine.by_region for p in people], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A finished run with a snapshot after every step."""
+
+    model: EcnyModel
+    live: np.ndarray  # bool [step, region]: governments[r].live after the step
+    wallets: np.ndarray  # int64 [step, citizen]: wallet bitmasks after the step
+    timeseries: pd.DataFrame
+
+
+@cache
+def traced_run(
+    name: str = "baseline",
+    engine: str = "vectorized",
+    scale: float | None = None,
+    seed: int = 1,
+    overrides: tuple[tuple[str, object], ...] = (),
+) -> Trace:
+    """Run a scenario to the end, recording the live flags and wallets after each step (cached)."""
+    s = load_scenario(SCENARIOS / f"{name}.toml", dict(overrides))
+    model = EcnyModel(s, seed=seed, scale=scale or ENGINE_SCALES[engine], engine=engine)
+    live, wallets = [], []
+    for _ in model.dates:
+        model.step()
+        live.append([g.live for g in model.governments])
+        wallets.append(wallet_masks(model))
+    return Trace(model, np.array(live), np.array(wallets), model.timeseries())
+
+
+@pytest.fixture(scope="session")
+def baseline_trace() -> Trace:
+    """The baseline, vectorized engine, scale 2e5, seed 1."""
+    return traced_run("baseline", "vectorized")
+
+
+def pivot(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One metric as a table: dates down, regions (and "national") across."""
+    rows = frame[frame["metric"] == metric]
+    return rows.pivot(index="date", columns="region", values="value").sort_index()

@@ -1,0 +1,155 @@
+"""Invariants of every step of a run, for both engines.
+
+Nobody outside a live pilot holds a wallet unless white-listed; wallets are never closed; a citizen holds at
+most one wallet per operator; regions add up to the national figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import pivot, traced_run
+
+ENGINES = ["vectorized", "agents"]
+NO_WHITELIST = (("pilot.whitelist_share", 0.0),)
+WIDE_WHITELIST = (("pilot.whitelist_share", 0.2),)
+
+
+def region_of(model) -> np.ndarray:
+    """Region index of every citizen agent."""
+    return np.repeat(np.arange(len(model.region_names)), np.diff(model.citizens.offsets))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_wallets_outside_live_regions_without_a_white_list(engine):
+    trace = traced_run("baseline", engine, overrides=NO_WHITELIST)
+    model = trace.model
+    assert not model.citizens.whitelisted.any()
+    outside = ~trace.live[:, region_of(model)]  # [step, citizen]: the citizen's region is not live
+    assert outside[0].any() and not outside[-1].any()  # the run sees regions before and after going live
+    assert not (trace.wallets[outside] != 0).any()
+    # and the regions that were live hold wallets (the check above is not vacuous)
+    assert (trace.wallets[~outside] != 0).any()
+    # the recorded totals agree
+    holders = pivot(trace.timeseries, "citizens_with_wallet")[model.region_names].to_numpy()
+    assert np.all(holders[~trace.live] == 0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_only_white_listed_citizens_hold_wallets_outside_live_regions(engine):
+    trace = traced_run("baseline", engine, overrides=WIDE_WHITELIST)
+    model = trace.model
+    whitelisted = model.citizens.whitelisted
+    outside = ~trace.live[:, region_of(model)]
+    holding = trace.wallets != 0
+    assert not (holding & outside & ~whitelisted[None, :]).any()
+    # white lists did open wallets before the pilot reached those regions
+    assert (holding & outside & whitelisted[None, :]).any()
+    # but none before the white lists opened
+    opened = np.array(model.dates) >= model.config.pilot.whitelist_start
+    assert not (holding & outside)[~opened].any()
+
+
+@pytest.mark.parametrize(
+    ("engine", "overrides"),
+    [("vectorized", ()), ("agents", ()), ("vectorized", WIDE_WHITELIST)],
+    ids=["vectorized", "agents", "vectorized-wide-white-list"],
+)
+def test_wallets_are_never_closed_and_one_per_operator(engine, overrides):
+    trace = traced_run("baseline", engine, overrides=overrides)
+    wallets = trace.wallets
+    n_banks = len(trace.model.bank_ids)
+    assert np.all(wallets < (1 << n_banks))  # only the scenario's operators
+    # a bit once set stays set: every step's mask contains the previous one
+    assert np.all((wallets[1:] & wallets[:-1]) == wallets[:-1])
+    # and only operators that had joined by then hold wallets
+    joined = np.array(
+        [[b.joins is not None and b.joins <= d for b in trace.model.banks] for d in trace.model.dates]
+    )
+    allowed = (joined * (1 << np.arange(n_banks))).sum(axis=1)
+    assert np.all((wallets & ~allowed[:, None]) == 0)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_recorded_totals_are_consistent(engine):
+    trace = traced_run("baseline", engine)
+    model, ts = trace.model, trace.timeseries
+    regions = model.region_names
+    opened = pivot(ts, "personal_wallets_opened")
+    holders = pivot(ts, "citizens_with_wallet")
+    population = pivot(ts, "population")
+    active = pivot(ts, "active_users")
+    tol = 1e-9 * population["national"].iloc[0]
+    # personal wallets opened never falls, per region and nationally
+    assert (opened.diff().iloc[1:] >= -tol).all().all()
+    assert opened["national"].iloc[-1] > 0
+    # holders never exceed the population, wallets never fall below the holders
+    assert (holders <= population + tol).all().all()
+    assert (opened >= holders - tol).all().all()
+    assert (opened <= len(model.bank_ids) * holders + tol).all().all()
+    assert (active <= holders + tol).all().all()
+    # wallets per bank add up to the wallets opened
+    at = sum(pivot(ts, f"wallets_at:{bank}") for bank in model.bank_ids)
+    pd.testing.assert_frame_equal(at, opened, check_exact=False, rtol=1e-9, check_names=False)
+    shares = sum(pivot(ts, f"wallet_share:{bank}")["national"] for bank in model.bank_ids)
+    assert np.allclose(shares[opened["national"] > 0], 1.0)
+    # merchants: acceptance never falls and never exceeds the merchants there are
+    merchants = pivot(ts, "merchants_accepting")
+    assert (merchants.diff().iloc[1:] >= -tol).all().all()
+    points = pivot(ts, "acceptance_scenarios")[regions].iloc[-1].to_numpy()
+    assert np.all(points <= model.merchant_points_total * (1 + 1e-9))
+    # the per-step totals agree with the wallets held by the agents themselves
+    weight = model.citizens.weight
+    last = trace.wallets[-1]
+    per_region = np.bincount(region_of(model), weights=(last != 0), minlength=len(regions)) * weight
+    np.testing.assert_allclose(holders[regions].iloc[-1].to_numpy(), per_region, rtol=1e-12)
+    counts = np.bitwise_count(last.astype(np.uint64)).astype(np.float64)
+    per_region = np.bincount(region_of(model), weights=counts, minlength=len(regions)) * weight
+    np.testing.assert_allclose(opened[regions].iloc[-1].to_numpy(), per_region, rtol=1e-12)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_national_is_the_sum_of_regions(engine):
+    trace = traced_run("baseline", engine)
+    ts, model = trace.timeseries, trace.model
+    lottery = ts["metric"].str.startswith("lottery_")
+    share = ts["metric"].str.startswith("wallet_share:")
+    summed = ts[~lottery & ~share]
+    regional = summed[summed["region"] != "national"].groupby(["date", "metric"])["value"].sum()
+    national = summed[summed["region"] == "national"].set_index(["date", "metric"])["value"]
+    pd.testing.assert_series_equal(
+        regional.sort_index(), national.sort_index(), check_exact=False, rtol=1e-12, check_names=False
+    )
+    # every region and the nation appear at every date, for every metric
+    assert set(summed["region"]) == {*model.region_names, "national"}
+    assert summed.groupby("metric")["date"].nunique().eq(len(model.dates)).all()
+    assert ts[share]["region"].eq("national").all()
+    # the live count is the number of live local governments
+    live = pivot(ts, "live")
+    np.testing.assert_array_equal(live[model.region_names].to_numpy(), trace.live.astype(float))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cumulative_metrics_are_running_sums(engine):
+    ts = traced_run("baseline", engine).timeseries
+    for weekly, cumulative in (
+        ("transactions_weekly", "transactions_cumulative"),
+        ("transaction_value_weekly", "transaction_value_cumulative"),
+    ):
+        w, c = pivot(ts, weekly), pivot(ts, cumulative)
+        assert (w >= 0).all().all()
+        pd.testing.assert_frame_equal(w.cumsum(), c, check_exact=False, rtol=1e-9)
+        assert c["national"].iloc[-1] > 0
+
+
+def test_citizens_frame_matches_the_engine_state(baseline_trace):
+    model = baseline_trace.model
+    for r in (0, len(model.region_names) - 1):
+        frame = model.citizens_frame(r)
+        sl = model.citizens.region_slice(r)
+        np.testing.assert_array_equal(frame["wallet_mask"].to_numpy(), baseline_trace.wallets[-1][sl])
+        np.testing.assert_array_equal(frame["whitelisted"].to_numpy(), model.citizens.whitelisted[sl])
+        np.testing.assert_array_equal(
+            frame["wallets"].to_numpy(), np.bitwise_count(frame["wallet_mask"].to_numpy())
+        )

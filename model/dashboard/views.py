@@ -1,0 +1,130 @@
+"""The live views on the dashboard's first page, as Solara components that take the model (SolaraViz's
+component convention) and redraw when Mesa's ``update_counter`` ticks after a step or a Reset.
+
+Each view wraps its figure in a Column with an ``ecny-*`` class so the browser test can find it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import solara
+from mesa.visualization.utils import update_counter
+
+from ..model import EcnyModel
+from ..scenario import load_scenario
+from . import figures
+from .levers import BY_NAME
+from .sim import PolicyModel
+
+_baselines: dict[tuple[str, int | None, float], dict[str, np.ndarray] | None] = {}
+_lock = threading.Lock()
+
+
+def _baseline_run(key: tuple[str, int | None, float]) -> None:
+    file, seed, scale = key
+    try:
+        ecny = EcnyModel(load_scenario(Path(file)), seed=seed, scale=scale, engine="vectorized").run()
+        series = {"date": np.array(ecny.dates, dtype="datetime64[D]")}
+        series.update({metric: figures.national(ecny, metric) for metric, _, _ in figures.CURVES})
+    except Exception:  # the overlay is a courtesy: without it the page still works
+        series = None
+    with _lock:
+        _baselines[key] = series
+
+
+def start_baseline(file: str | Path, seed: int | None, scale: float) -> None:
+    """Run the unchanged scenario (same seed and scale) in a thread, once per process, for the overlay."""
+    key = (str(file), seed, float(scale))
+    with _lock:
+        if key in _baselines:
+            return
+        _baselines[key] = None
+    threading.Thread(target=_baseline_run, args=(key,), daemon=True, name="ecny-baseline").start()
+
+
+def baseline_series(file: str | Path, seed: int | None, scale: float) -> dict[str, np.ndarray] | None:
+    with _lock:
+        return _baselines.get((str(file), seed, float(scale)))
+
+
+def _lever_text(name: str, value) -> str:
+    return f"{BY_NAME[name].label}: {value}"
+
+
+@solara.component
+def Overview(model: PolicyModel):
+    """Status line (scenario, week, levers in effect), a refused lever's message, and the national S-curve."""
+    update_counter.get()
+    with solara.Column(classes=["ecny-overview"], style={"width": "100%"}) as main:
+        if model.error is not None:
+            solara.Error(
+                f"Lever refused: {model.error}",
+                classes=["ecny-error"],
+            )
+            solara.Text(
+                "Nothing was run with this value. Set the lever back (the message names the key and what is "
+                "allowed) and press Reset."
+            )
+            return main
+        ecny = model.ecny
+        changed = model.changed_levers()
+        levers = "; ".join(f"{_lever_text(n, new)} (file: {old})" for n, (old, new) in changed.items())
+        solara.Text(
+            f"{ecny.config.name} · seed {ecny.seed} · {ecny.scale:,.0f} residents per agent · "
+            f"week {ecny.steps} of {len(ecny.dates)} ({ecny.week_end})",
+            classes=["ecny-status"],
+        )
+        solara.Text(
+            f"Levers changed: {levers}" if changed else "Levers as in the scenario file.",
+            classes=["ecny-levers"],
+            style={"font-size": "0.85em"},
+        )
+        baseline = baseline_series(model.scenario_file, model.seed_arg, model.scale)
+        with solara.Column(classes=["ecny-s-curve"]):
+            solara.FigureMatplotlib(
+                figures.s_curve(ecny, baseline),
+                format="png",
+                dpi=90,
+                dependencies=[id(model), ecny.steps, baseline is not None],
+            )
+    return main
+
+
+def _no_run(model: PolicyModel) -> bool:
+    if model.ecny is None:
+        solara.Info("No run: a lever was refused (see the first view).")
+        return True
+    return False
+
+
+@solara.component
+def RegionMap(model: PolicyModel):
+    """The pilot regions, sized by population and coloured by adoption at the current week."""
+    update_counter.get()
+    with solara.Column(classes=["ecny-map"]) as main:
+        if not _no_run(model):
+            solara.FigureMatplotlib(
+                figures.region_map(model.ecny),
+                format="png",
+                dpi=90,
+                dependencies=[id(model), model.ecny.steps],
+            )
+    return main
+
+
+@solara.component
+def BankShares(model: PolicyModel):
+    """Wallet shares of the operating institutions so far."""
+    update_counter.get()
+    with solara.Column(classes=["ecny-banks"]) as main:
+        if not _no_run(model):
+            solara.FigureMatplotlib(
+                figures.bank_shares(model.ecny),
+                format="png",
+                dpi=90,
+                dependencies=[id(model), model.ecny.steps],
+            )
+    return main

@@ -1,0 +1,41 @@
+"""The notebooks run top to bottom without error, at a coarse scale (``ECNY_NOTEBOOK_SCALE``) and with two
+replications (``ECNY_NOTEBOOK_SEEDS``), and are committed without outputs (reviewable diffs, no stale
+numbers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SMALL = {"ECNY_NOTEBOOK_SCALE": "200000", "ECNY_NOTEBOOK_SEEDS": "2"}  # ~3,000 citizen agents a run
+
+
+def test_the_three_jobs_have_notebooks():
+    names = [p.name for p in NOTEBOOKS]
+    assert names == ["01_run_and_plot.ipynb", "02_scenario_sweep.ipynb", "03_policy_what_if.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_without_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: clear the outputs"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs(path, monkeypatch):
+    for name, value in SMALL.items():
+        monkeypatch.setenv(name, value)  # the kernel inherits this process's environment
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()  # raises CellExecutionError, with the cell and its traceback, on any error
+    images = sum("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
+    assert images >= 1, f"{path.name} drew no plot"

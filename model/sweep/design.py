@@ -1,0 +1,250 @@
+"""The design of a sweep: which scenarios, which seeds, which runs.
+
+``load_sweep`` turns a checked sweep file into resolved scenarios -- every one validated with
+``load_scenario(base, overrides)`` before anything runs, so a bad lever path or value stops the sweep with
+one message (exit code 2) and nothing is written. The base scenario with the common overrides only is
+always scenario 0, named ``baseline``: what-ifs are compared with it pair by pair, because all scenarios of
+one replication share that replication's seed (``SeedSequence(root_seed).spawn(replications)``).
+
+A grid point or what-if whose resolved scenario equals an earlier one (a grid value that is the base's own
+value, an option that changes nothing) is run once; ``Sweep.aliases`` records which label it stands for.
+Sample designs keep every point, duplicates included: a sensitivity analysis needs the whole sample.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import itertools
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..scenario import ScenarioError, load_scenario
+from ..streams import replication_seeds
+from .spec import Sample, SweepSpec, read_spec
+
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True)
+class SweepScenario:
+    """One scenario of the design: its label, the overrides on its file, its lever values, resolved."""
+
+    index: int
+    name: str
+    source: Path  # the scenario file the overrides apply to
+    overrides: dict[str, Any]
+    levers: dict[str, Any]  # design column -> value (JSON-ready)
+    resolved: dict[str, Any]  # Scenario.dump()
+    key: str  # hash of the resolved scenario, name and description left out
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run: a scenario and a replication; the seed is the replication's, shared by all scenarios."""
+
+    run_id: str
+    scenario: SweepScenario
+    replication: int
+    seed: int
+
+    @property
+    def key(self) -> str:
+        """What makes this run's output: changes when its scenario or seed does (checked on --resume)."""
+        return hashlib.sha256(f"{self.scenario.key}:{self.seed}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A validated sweep: ``scenarios`` x ``seeds``. Build it with ``load_sweep(path)``."""
+
+    spec: SweepSpec
+    scenarios: tuple[SweepScenario, ...]
+    seeds: tuple[int, ...]
+    aliases: dict[str, str] = field(default_factory=dict)  # dropped duplicate label -> scenario it equals
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def size(self) -> int:
+        return len(self.scenarios) * len(self.seeds)
+
+    def runs(self) -> Iterator[Run]:
+        """Every run, replication by replication, so a partial sweep already holds complete pairs."""
+        for replication, seed in enumerate(self.seeds):
+            for scenario in self.scenarios:
+                run_id = f"s{scenario.index:03d}_r{replication:04d}"
+                yield Run(run_id, scenario, replication, seed)
+
+    def design(self) -> pd.DataFrame:
+        """One row per run: run_id, scenario, scenario_index, replication, seed, run_key, levers."""
+        columns = list(dict.fromkeys(c for s in self.scenarios for c in s.levers))
+        runs = list(self.runs())
+        frame = pd.DataFrame(
+            {
+                "run_id": [run.run_id for run in runs],
+                "scenario": [run.scenario.name for run in runs],
+                "scenario_index": np.array([run.scenario.index for run in runs], dtype=np.int32),
+                "replication": np.array([run.replication for run in runs], dtype=np.int32),
+                "seed": np.array([run.seed for run in runs], dtype=np.int64),
+                "run_key": [run.key for run in runs],
+            }
+        )
+        for column in columns:
+            frame[column] = _typed([run.scenario.levers.get(column) for run in runs])
+        frame["overrides"] = [json.dumps(run.scenario.overrides, default=str, sort_keys=True) for run in runs]
+        return frame
+
+
+def load_sweep(path: str | Path) -> Sweep:
+    """Read a sweep file and validate every scenario it describes; raises ``ScenarioError`` if any is bad."""
+    spec = read_spec(path)
+    _load(spec, spec.base, {}, "base")  # the base's own errors name the base file
+    points = [(BASELINE, spec.base, dict(spec.overrides), _base_levers(spec), "overrides")]
+    if spec.dimensions:
+        points += _grid_points(spec)
+    elif spec.scenario_files:
+        points += _file_points(spec)
+    elif spec.sample:
+        points += _sample_points(spec, spec.sample)
+    scenarios: list[SweepScenario] = []
+    aliases: dict[str, str] = {}
+    by_key: dict[str, SweepScenario] = {}
+    for name, source, overrides, levers, where in points:
+        resolved = _load(spec, source, overrides, where).dump()
+        key = _scenario_key(resolved)
+        if key in by_key and not spec.sample:  # a sample keeps every point: its analysis needs them all
+            twin = by_key[key]
+            aliases[name] = twin.name
+            for column, value in levers.items():  # e.g. the baseline is also "waves_3_4=history"
+                if twin.levers.get(column) is None:
+                    twin.levers[column] = value
+            continue
+        if any(s.name == name for s in scenarios):
+            raise ScenarioError(spec.path, where, name, "a scenario name not used twice in one sweep")
+        scenario = SweepScenario(len(scenarios), name, source, overrides, levers, resolved, key)
+        scenarios.append(scenario)
+        by_key[key] = scenario
+    seeds = tuple(replication_seeds(spec.root_seed, spec.replications))
+    return Sweep(spec, tuple(scenarios), seeds, aliases)
+
+
+def _load(spec: SweepSpec, source: Path, overrides: dict[str, Any], where: str):
+    """``load_scenario``; an error caused by the sweep's overrides names the sweep file and the entry."""
+    try:
+        return load_scenario(source, copy.deepcopy(overrides))
+    except ScenarioError as exc:
+        if not overrides:
+            raise
+        origin = "" if exc.file == "(override)" else f" (with the value from {exc.file})"
+        raise ScenarioError(spec.path, f"{where}: {exc.key}", exc.value, exc.allowed + origin) from None
+
+
+def _scenario_key(resolved: dict[str, Any]) -> str:
+    content = {k: v for k, v in resolved.items() if k not in ("name", "description")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _base_levers(spec: SweepSpec) -> dict[str, Any]:
+    """The baseline's value of each varied lever (read from the resolved base), or None."""
+    levers: dict[str, Any] = {}
+    if spec.dimensions or spec.sample:
+        resolved = _load(spec, spec.base, spec.overrides, "overrides").dump()
+        paths = [d.path or d.name for d in spec.dimensions] if spec.dimensions else list(spec.sample.bounds)
+        for path in paths:
+            levers[path] = _json(_get_path(resolved, path))
+    return levers
+
+
+def _grid_points(spec: SweepSpec) -> list[tuple]:
+    # each option alone first, so that a bad value is blamed on its own [[vary]] entry
+    for dimension in spec.dimensions:
+        for i, option in enumerate(dimension.options):
+            key = f"{dimension.where}.values[{i}]" if dimension.path else f"{dimension.where}.options"
+            _load(spec, spec.base, {**spec.overrides, **option}, key)
+    points = []
+    for combination in itertools.product(*(range(len(d.options)) for d in spec.dimensions)):
+        overrides, levers, labels = dict(spec.overrides), {}, []
+        for dimension, i in zip(spec.dimensions, combination, strict=True):
+            overrides.update(dimension.options[i])
+            levers[dimension.path or dimension.name] = _json(dimension.values[i])
+            labels.append(dimension.labels[i])
+        name = ", ".join(labels)
+        points.append((name, spec.base, overrides, levers, f"vary ({name})"))
+    return points
+
+
+def _file_points(spec: SweepSpec) -> list[tuple]:
+    points = []
+    for i, source in enumerate(spec.scenario_files):
+        scenario = _load(spec, source, spec.overrides, f"scenarios[{i}]")
+        levers = {"scenario_file": source.name}
+        points.append((scenario.name, source, dict(spec.overrides), levers, f"scenarios[{i}]"))
+    return points
+
+
+def _sample_points(spec: SweepSpec, sample: Sample) -> list[tuple]:
+    try:
+        from scipy.stats import qmc
+    except ImportError:  # pragma: no cover - depends on the install
+        from ..cli import InputError
+
+        raise InputError(
+            "sample designs need scipy, in the 'sweep' extra: pip install -e '.[sweep]'"
+        ) from None
+
+    paths = list(sample.bounds)
+    rng = np.random.default_rng(sample.seed)
+    if sample.method == "sobol":
+        unit = qmc.Sobol(len(paths), scramble=True, rng=rng).random_base2(int(np.log2(sample.size)))
+    else:
+        unit = qmc.LatinHypercube(len(paths), rng=rng).random(sample.size)
+    points = []
+    for i, row in enumerate(unit):
+        overrides, levers = dict(spec.overrides), {}
+        for path, u in zip(paths, row, strict=True):
+            low, high = sample.bounds[path]
+            if path in sample.integers:  # each whole number in [low, high] equally likely
+                first, last = int(np.ceil(low)), int(np.floor(high))
+                value: Any = first + min(int(u * (last - first + 1)), last - first)
+            else:
+                value = float(low + u * (high - low))
+            overrides[path] = levers[path] = value
+        points.append((f"sample{i:04d}", spec.base, overrides, levers, f"sample point {i} {levers}"))
+    return points
+
+
+def _get_path(document: dict[str, Any], dotted: str) -> Any:
+    node: Any = document
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _json(value: Any) -> Any:
+    """Lever values as they appear in the design table: dates as ISO text, lists and tables as JSON."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return json.dumps(value, default=str, sort_keys=True)
+    return value
+
+
+def _typed(values: list[Any]) -> pd.Series:
+    """A lever column as numbers when every value is one (Int64 for whole numbers), else as text."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int) and not isinstance(v, bool) for v in present):
+        return pd.Series(values, dtype="Int64")
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
+    return pd.Series([None if v is None else str(v) for v in values], dtype="string")

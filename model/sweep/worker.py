@@ -1,0 +1,58 @@
+"""What a worker process runs: one (scenario, seed) in, the run's Parquet bytes (or its error) out.
+
+The worker returns bytes rather than writing a file, so a Dask worker on another machine needs no shared
+file system, and the parent is the only writer of the results folder (one atomic rename per run). The
+bytes come from ``model.results.write_parquet`` (fixed schema, zstd), so equal runs give equal bytes on any
+executor. A run that raises comes back as a ``RunOutcome`` with the error and its traceback: the sweep
+records it and goes on.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from ..results import write_parquet
+from ..runner import simulate
+
+
+@dataclass(frozen=True)
+class RunTask:
+    run_id: str
+    scenario: dict[str, Any]  # Scenario.dump()
+    seed: int
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    run_id: str
+    parquet: bytes | None  # None when the run raised
+    error: str | None
+    traceback: str | None
+    seconds: float  # simulate + serialise, on the worker
+    worker: str  # host:pid
+
+    @property
+    def ok(self) -> bool:
+        return self.parquet is not None
+
+
+def execute_run(task: RunTask) -> RunOutcome:
+    """Simulate one run; never raises for an error of the run itself (KeyboardInterrupt still propagates)."""
+    started = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        frame = simulate(task.scenario, task.seed)
+        buffer = io.BytesIO()
+        write_parquet(frame, buffer)  # type: ignore[arg-type]  # pyarrow writes to any binary file
+        del frame
+        return RunOutcome(task.run_id, buffer.getvalue(), None, None, time.perf_counter() - started, worker)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        seconds = time.perf_counter() - started
+        return RunOutcome(task.run_id, None, error, traceback.format_exc(), seconds, worker)

@@ -138,8 +138,10 @@ class Citizen(mesa.Agent):
                 ctx.payroll_share,
                 b,
             )
-            if streams["adopt"].random() < rules.probability(rate, ctx.dt):
-                self.open_first_wallet(ctx)
+            if streams["adopt"].random() < rules.probability(rate, ctx.dt) and self.open_first_wallet(ctx):
+                if b.pushed_engagement < 1:  # a pushed first wallet may start dormant
+                    p = rules.opening_engagement(rate, self.habit, ctx.marketing[r], b)
+                    self.engaged = bool(streams["engage"].random() < p)
         else:
             for j in np.flatnonzero(ctx.bank_live):
                 if self.wallets & (1 << int(j)):

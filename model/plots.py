@@ -9,18 +9,38 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import FixedLocator  # noqa: E402
 
 from . import domain  # noqa: E402
 
 MILLION = 1e6
+DPI = 100
 
 
-def series(frame: pd.DataFrame, metric: str, region: str = "national") -> pd.Series:
-    rows = frame[(frame["metric"] == metric) & (frame["region"] == region)]
-    return rows.set_index(pd.to_datetime(rows["date"]))["value"].sort_index()
+def wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """The tidy table pivoted once: dates down, (region, metric) across.
+
+    Every plot reads its columns from this: filtering the 200k-row tidy table once per series took seconds.
+    """
+    table = frame.pivot(index="date", columns=["region", "metric"], values="value")
+    table.index = pd.to_datetime(table.index)
+    return table.sort_index()
+
+
+def _wide(frame: pd.DataFrame | None, table: pd.DataFrame | None) -> pd.DataFrame:
+    return wide(frame) if table is None else table
+
+
+def series(frame: pd.DataFrame, metric: str, region: str = "national", table=None) -> pd.Series:
+    """One metric of one region over time (``table``: ``wide(frame)``, to pivot only once)."""
+    table = _wide(frame, table)
+    if (region, metric) not in table.columns:
+        return pd.Series(dtype=np.float64, index=pd.DatetimeIndex([], name="date"))
+    return table[(region, metric)].dropna()
 
 
 def published(metric: str, scope: str = "national") -> pd.DataFrame:
@@ -43,19 +63,13 @@ def overlay_targets(ax, metric: str, divisor: float = MILLION, label: str | None
         )
 
 
-def national_s_curve(frame: pd.DataFrame, out: Path, title: str) -> Path:
+def national_s_curve(frame: pd.DataFrame, out: Path, title: str, table=None) -> Path:
+    table = _wide(frame, table)
+    regions = [r for r in table.columns.get_level_values("region").unique() if r != "national"]
+    live = table.xs("live", level="metric", axis=1)[regions]
+    population = table.xs("population", level="metric", axis=1)[regions]
+    population_live = (live * population).sum(axis=1)
     fig, ax = plt.subplots(figsize=(9, 5.2))
-    population_live = (
-        frame[(frame["metric"] == "live") & (frame["region"] != "national")]
-        .merge(
-            frame[(frame["metric"] == "population") & (frame["region"] != "national")],
-            on=["date", "region"],
-        )
-        .assign(v=lambda d: d["value_x"] * d["value_y"])
-        .groupby("date")["v"]
-        .sum()
-    )
-    population_live.index = pd.to_datetime(population_live.index)
     ax.fill_between(
         population_live.index, population_live / MILLION, color="0.9", label="residents of live pilots"
     )
@@ -64,7 +78,7 @@ def national_s_curve(frame: pd.DataFrame, out: Path, title: str) -> Path:
         ("citizens_with_wallet", "residents with a wallet", "C2"),
         ("active_users", "active users (paid in last 4 weeks)", "C1"),
     ):
-        s = series(frame, metric)
+        s = series(frame, metric, table=table)
         ax.plot(s.index, s / MILLION, color=color, label=label)
     overlay_targets(ax, "personal_wallets_opened", label="published: personal wallets opened")
     ax.set_ylabel("millions")
@@ -74,33 +88,56 @@ def national_s_curve(frame: pd.DataFrame, out: Path, title: str) -> Path:
     return _save(fig, out / "national_s_curve.png")
 
 
-def regions_small_multiples(frame: pd.DataFrame, out: Path, title: str) -> Path:
-    regions = [r for r in domain.region_names() if r in set(frame["region"])]
+def regions_small_multiples(frame: pd.DataFrame, out: Path, title: str, table=None) -> Path:
+    """A panel per region, share of residents with a wallet and active.
+
+    Drawn for speed: fixed margins, limits and yearly ticks set once, no shared axes (matplotlib rescales
+    every sibling of a shared axis at each line drawn), inner tick labels hidden by hand.
+    """
+    table = _wide(frame, table)
+    present = set(table.columns.get_level_values("region"))
+    regions = [r for r in domain.region_names() if r in present]
     cols = 6
-    rows = int(np.ceil(len(regions) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(16, 2.3 * rows), sharex=True, sharey=True)
-    for ax, region in zip(axes.flat, regions, strict=False):
-        pop = series(frame, "population", region)
+    rows = max(1, int(np.ceil(len(regions) / cols)))
+    height = 2.3 * rows
+    fig = plt.figure(figsize=(16, height))
+    fig.subplots_adjust(
+        left=0.04, right=0.99, bottom=0.3 / height, top=1 - 0.75 / height, wspace=0.1, hspace=0.4
+    )
+    dates = table.index
+    years = pd.date_range(dates[0], dates[-1], freq="YS") if len(dates) else pd.DatetimeIndex([])
+    ticks = mdates.date2num(years[:: max(1, int(np.ceil(len(years) / 3)))])
+    limits = (mdates.date2num(dates[0]), mdates.date2num(dates[-1])) if len(dates) else (0, 1)
+    for k, region in enumerate(regions):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        ax.set_xlim(*limits)
+        ax.set_ylim(-2, 102)
+        population = table[(region, "population")].to_numpy()
         for metric, color in (("citizens_with_wallet", "C2"), ("active_users", "C1")):
-            s = series(frame, metric, region)
-            ax.plot(s.index, 100 * s / pop, color=color, lw=1.2)
-        live = series(frame, "live", region)
-        if (live > 0).any():
-            ax.axvline(live[live > 0].index[0], color="0.6", lw=0.8, ls=":")
-        ax.set_title(region, fontsize=8)
-        ax.tick_params(labelsize=7)
+            share = np.divide(
+                100 * table[(region, metric)].to_numpy(),
+                population,
+                out=np.zeros(len(dates)),
+                where=population > 0,
+            )
+            ax.plot(dates, share, color=color, lw=1.2)
+        live = table[(region, "live")].to_numpy() > 0
+        if live.any():
+            ax.axvline(dates[np.argmax(live)], color="0.6", lw=0.8, ls=":")
+        ax.set_title(region, fontsize=8, pad=2)
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.set_yticks([0, 25, 50, 75, 100])
+        ax.tick_params(labelsize=7, labelbottom=k + cols >= len(regions), labelleft=k % cols == 0)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(regions) :]:
-        ax.axis("off")
-    fig.suptitle(f"Share of residents (%) with a wallet (green) and active (orange): {title}")
-    fig.tight_layout()
-    return _save(fig, out / "regions_small_multiples.png")
+    heading = "Share of residents (%) with a wallet (green) and active (orange)"
+    fig.suptitle(f"{heading}\n{title}" if title else heading, y=1 - 0.08 / height, fontsize=11)
+    return _save(fig, out / "regions_small_multiples.png", tight=False)
 
 
-def bank_shares(frame: pd.DataFrame, out: Path, title: str) -> Path:
-    shares = frame[(frame["region"] == "national") & frame["metric"].str.startswith("wallet_share:")]
-    table = shares.pivot(index="date", columns="metric", values="value").sort_index()
-    table.index = pd.to_datetime(table.index)
+def bank_shares(frame: pd.DataFrame, out: Path, title: str, table=None) -> Path:
+    national = _wide(frame, table)["national"]
+    table = national[[m for m in national.columns if m.startswith("wallet_share:")]].dropna(how="all")
     table.columns = [c.split(":", 1)[1] for c in table.columns]
     fig, ax = plt.subplots(figsize=(9, 5))
     if len(table.columns):
@@ -109,20 +146,20 @@ def bank_shares(frame: pd.DataFrame, out: Path, title: str) -> Path:
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of personal wallets")
     ax.set_title(f"Wallet share by operating institution: {title}")
-    fig.tight_layout()
     return _save(fig, out / "bank_wallet_shares.png")
 
 
-def merchant_acceptance(frame: pd.DataFrame, out: Path, title: str) -> Path:
+def merchant_acceptance(frame: pd.DataFrame, out: Path, title: str, table=None) -> Path:
+    table = _wide(frame, table)
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8))
-    points = series(frame, "acceptance_scenarios")
-    merchants = series(frame, "merchants_accepting")
+    points = series(frame, "acceptance_scenarios", table=table)
+    merchants = series(frame, "merchants_accepting", table=table)
     left.plot(points.index, points / MILLION, label="acceptance points (scenarios)")
     left.plot(merchants.index, merchants / MILLION, label="merchants accepting")
     overlay_targets(left, "acceptance_scenarios", label="published: pilot scenarios")
     left.set_ylabel("millions")
     left.set_title("Merchant acceptance")
-    value = series(frame, "transaction_value_cumulative")
+    value = series(frame, "transaction_value_cumulative", table=table)
     right.plot(value.index, value / 1e9, color="C3", label="cumulative transaction value")
     overlay_targets(right, "transaction_value_cumulative", divisor=1e9, label="published")
     right.set_ylabel("billion yuan")
@@ -131,7 +168,6 @@ def merchant_acceptance(frame: pd.DataFrame, out: Path, title: str) -> Path:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
     fig.suptitle(title)
-    fig.tight_layout()
     return _save(fig, out / "merchant_acceptance.png")
 
 
@@ -139,15 +175,16 @@ def plot_run(frame: pd.DataFrame, out: Path, title: str = "") -> list[Path]:
     """Every plot of one run into folder ``out``; returns the files written."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    table = wide(frame)
     return [
-        national_s_curve(frame, out, title),
-        regions_small_multiples(frame, out, title),
-        bank_shares(frame, out, title),
-        merchant_acceptance(frame, out, title),
+        national_s_curve(frame, out, title, table),
+        regions_small_multiples(frame, out, title, table),
+        bank_shares(frame, out, title, table),
+        merchant_acceptance(frame, out, title, table),
     ]
 
 
-def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+def _save(fig, path: Path, tight: bool = True) -> Path:
+    fig.savefig(path, dpi=DPI, bbox_inches="tight" if tight else None)
     plt.close(fig)
     return path

@@ -60,6 +60,22 @@ def open_wallet_rate(
     return habit_weight(habit, b) * pull
 
 
+def opening_engagement(rate: ArrayLike, habit: ArrayLike, marketing: ArrayLike, b: Behaviour) -> Array:
+    """P(a first wallet opened in a live region starts engaged), by competing hazards.
+
+    Of the hazard ``rate`` (``open_wallet_rate``), the part push = weight(habit) * marketing_pull * m is the
+    banks' wallet push; a wallet opened under it starts engaged with probability pushed_engagement, one
+    opened for any other reason (friends, shops, pay, curiosity) always does:
+        P = 1 - (1 - pushed_engagement) * push / rate.
+    With pushed_engagement = 1 (the prior) every new wallet starts engaged.  Below 1 it lets wallet opening
+    run ahead of use, as in 2021.  Reads: marketing_pull, pushed_engagement, habit_floor.
+    """
+    push = habit_weight(habit, b) * b.marketing_pull * np.asarray(marketing, dtype=np.float64)
+    rate = np.asarray(rate, dtype=np.float64)
+    share = np.divide(push, rate, out=np.zeros(np.broadcast_shapes(push.shape, rate.shape)), where=rate > 0)
+    return 1.0 - (1.0 - b.pushed_engagement) * np.minimum(share, 1.0)
+
+
 def whitelist_rate(habit: ArrayLike, b: Behaviour) -> Array:
     """Yearly hazard that a white-listed resident of a region not yet live opens a wallet.
 
@@ -117,13 +133,17 @@ def ecny_payment_share(
 ) -> Array:
     """Share of an engaged holder's own payments made in e-CNY.
 
-    s = min(1, ecny_share_max * acceptance * (1 + government_share_boost * payroll_share * public_sector)
-                                            * (1 + interop_share_boost * interoperable))
-    Reads: ecny_share_max, government_share_boost, interop_share_boost.
+    s = min(1, ecny_share_max * acceptance ** acceptance_elasticity
+                 * (1 + government_share_boost * payroll_share * public_sector)
+                 * (1 + interop_share_boost * interoperable))
+    An elasticity below 1 makes the share concave in acceptance: a holder needs the few shops it
+    frequents to accept, not every shop, so the first acceptance points matter most (the calibration
+    finds use growing far slower than acceptance in 2021).
+    Reads: ecny_share_max, acceptance_elasticity, government_share_boost, interop_share_boost.
     """
     s = (
         b.ecny_share_max
-        * np.asarray(acceptance)
+        * np.asarray(acceptance, dtype=np.float64) ** b.acceptance_elasticity
         * (1.0 + b.government_share_boost * payroll_share * np.asarray(public_sector))
         * (1.0 + b.interop_share_boost * float(interoperable))
     )
@@ -180,14 +200,22 @@ def allocate_budget(
     return budget * weight / total if total > 0 else np.zeros_like(weight, dtype=np.float64)
 
 
-def lottery_entry_probability(habit: ArrayLike, budget_yuan: float, residents: float, b: Behaviour):
+def lottery_entry_probability(habit: ArrayLike, budget_yuan: ArrayLike, residents: ArrayLike, b: Behaviour):
     """P(a resident enters a red-envelope lottery) = 1 - exp(-lottery_entry * weight(habit) * sqrt(y)).
 
-    y = budget_yuan / residents is the prize money per resident; the square root makes a bigger lottery
-    draw more entrants with diminishing returns (calibrated on Luohu 2020: 1.91 million entrants for
-    10 million yuan among 17.6 million residents).  Reads: lottery_entry, habit_floor.
+    y = budget_yuan / residents is the prize money per resident (0 if there are no residents or the budget
+    is negative); the square root makes a bigger lottery draw more entrants with diminishing returns
+    (calibrated on Luohu 2020: 1.91 million entrants for 10 million yuan among 17.6 million residents).
+    Reads: lottery_entry, habit_floor.
     """
-    per_resident = max(budget_yuan, 0.0) / residents if residents > 0 else 0.0
+    budget = np.maximum(np.asarray(budget_yuan, dtype=np.float64), 0.0)
+    residents = np.asarray(residents, dtype=np.float64)
+    per_resident = np.divide(
+        budget,
+        residents,
+        out=np.zeros(np.broadcast_shapes(budget.shape, residents.shape)),
+        where=residents > 0,
+    )
     return -np.expm1(-b.lottery_entry * habit_weight(habit, b) * np.sqrt(per_resident))
 
 

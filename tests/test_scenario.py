@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tomllib
 from datetime import date
 from pathlib import Path
 
@@ -299,7 +300,11 @@ def test_extends_merges_tables_key_by_key():
         assert op.joins == date(2020, 4, 1), bank
         assert op.budget_yuan_per_year == base.banks.operators[bank].budget_yuan_per_year
     # and baseline.toml's behaviour comes from calibrated.toml, which it extends
-    assert base.behaviour.word_of_mouth == 0.38
+    with open(SCENARIOS / "calibrated.toml", "rb") as handle:
+        fitted = tomllib.load(handle)["behaviour"]
+    assert fitted, "calibrated.toml sets no behaviour"
+    for key, value in fitted.items():
+        assert getattr(base.behaviour, key) == value, key
 
 
 def test_arrays_replace_rather_than_merge():

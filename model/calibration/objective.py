@@ -1,0 +1,120 @@
+"""From a parameter set to a loss: the trial scenario, paired-seed replications, squared log errors.
+
+A trial runs the scenario only as far as the targets need (``run.end`` = the first weekly record on or
+after the last target date, lotteries after it dropped: they cannot change anything before it), at a
+coarser ``scale`` than the default, over ``R`` replications with the same seeds for every trial (common
+random numbers: two trials differ by their parameters, not by their luck). The loss is
+
+    L = (1 / R) * sum_r sum_k w_k * (log m_kr - log y_k) ** 2
+
+with m_kr the model's value of target k in replication r, y_k the published figure and w_k its weight
+(1 unless stated). A model value of zero counts as y_k / 1000 (a log error of -6.9) so the loss stays finite.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..runner import simulate
+from ..scenario import Scenario, load_scenario
+from ..streams import replication_seeds
+from . import parameters
+from .targets import Target, horizon_end, read_values
+
+FLOOR = 1e-3  # a model value of 0 counts as FLOOR * published
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a calibration fits: a base scenario file, free parameters, targets and how trials run."""
+
+    scenario: Path
+    params: tuple[parameters.Param, ...]
+    targets: tuple[Target, ...]
+    scale: float
+    replications: int
+    seed: int  # root of the paired replication seeds (the CLI uses run.seed + 1: not the validation's)
+    weights: dict[str, float] = field(default_factory=dict)
+    fixed: dict[str, Any] = field(default_factory=dict)  # extra overrides held for every trial
+
+    @property
+    def seeds(self) -> list[int]:
+        return replication_seeds(self.seed, self.replications)
+
+    def weight(self, key: str) -> float:
+        return self.weights.get(key, 1.0)
+
+
+def horizon_overrides(path: Path, targets: tuple[Target, ...] | list[Target], extra: dict | None = None):
+    """Overrides that end the run at the targets' horizon and drop the lotteries after it."""
+    full = load_scenario(path, extra)
+    end = min(horizon_end(list(targets), full.run.start, full.run.step_days), full.run.end)
+    kept = [lot.model_dump(mode="json") for lot in full.incentives.lotteries if lot.end <= end]
+    return {"run.end": end, "incentives.lotteries": kept}
+
+
+def trial_scenario(problem: Problem, values: dict[str, float]) -> Scenario:
+    """The base scenario with ``values`` set, ending at the targets' horizon."""
+    extra = {**problem.fixed, **parameters.overrides(values, problem.params)}
+    return load_scenario(
+        problem.scenario, {**extra, **horizon_overrides(problem.scenario, problem.targets, extra)}
+    )
+
+
+def evaluate(
+    scenario: dict[str, Any], seeds: list[int], scale: float, targets: list[Target]
+) -> dict[str, Any]:
+    """Run ``scenario`` once per seed (in the calling process); the targets' model values per replication.
+
+    Runs on the executor's workers, so it takes and returns plain data and never raises: a failure comes
+    back as ``{"error": message}`` (exceptions such as ``ScenarioError`` do not all survive pickling).
+    """
+    started = time.perf_counter()
+    try:
+        runs = [read_values(simulate(scenario, seed, scale=scale), targets) for seed in seeds]
+    except Exception as exc:  # noqa: BLE001 - reported to the study as a failed trial
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    values = {t.key: [run[t.key] for run in runs] for t in targets}
+    return {"values": values, "seconds": time.perf_counter() - started}
+
+
+def log_errors(values: dict[str, list[float]], targets: list[Target] | tuple[Target, ...]) -> np.ndarray:
+    """log(m / y) as an array [replication, target]."""
+    cols = []
+    for t in targets:
+        m = np.maximum(np.asarray(values[t.key], dtype=np.float64), FLOOR * t.value)
+        cols.append(np.log(m / t.value))
+    return np.stack(cols, axis=1)
+
+
+def loss(values: dict[str, list[float]], problem: Problem) -> float:
+    """The mean over replications of the weighted sum of squared log errors (module docstring)."""
+    errors = log_errors(values, problem.targets)
+    w = np.array([problem.weight(t.key) for t in problem.targets])
+    return float(np.mean((errors**2 * w).sum(axis=1)))
+
+
+def per_target(values: dict[str, list[float]], problem: Problem) -> dict[str, float]:
+    """Each target's mean squared log error over replications (its part of the loss, before weights)."""
+    errors = log_errors(values, problem.targets)
+    return {t.key: float(np.mean(errors[:, k] ** 2)) for k, t in enumerate(problem.targets)}
+
+
+def median_values(values: dict[str, list[float]]) -> dict[str, float]:
+    return {key: float(np.median(v)) for key, v in values.items()}
+
+
+def rms_error(loss_value: float, n_targets: int) -> float:
+    """The root-mean-square relative error a loss stands for: exp(sqrt(L / K)) - 1."""
+    return math.expm1(math.sqrt(max(loss_value, 0.0) / max(n_targets, 1)))
+
+
+def target_dates(targets: list[Target] | tuple[Target, ...]) -> list[date]:
+    return sorted({t.date for t in targets})

@@ -1,0 +1,135 @@
+"""Validation: the scenario's model value of each published figure, over replications, against tolerance.
+
+Each replication runs the scenario as given (its parameters, its ``run.scale`` unless ``scale`` is set),
+with seeds ``replication_seeds(run.seed, n)``, ending at the first weekly record after the last target date
+(lotteries after that dropped): nothing before that date depends on later steps, so the figures are those
+of the full run. A target passes when |median / published - 1| <= tolerance (15%).
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..scenario import load_scenario
+from ..streams import replication_seeds
+from . import objective
+from .targets import TOLERANCE, Target
+
+COLUMNS = ["target", "published", "model median", "90% interval", "relative error"]
+
+
+@dataclass(frozen=True)
+class Validation:
+    scenario: str
+    scale: float
+    replications: int
+    tolerance: float
+    table: pd.DataFrame  # one row per target (see ``table``)
+    values: dict[str, list[float]]  # model value per replication, by target key
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.table["pass"].all())
+
+
+def run_replications(
+    path: Path,
+    targets: list[Target],
+    replications: int,
+    scale: float | None,
+    executor: Executor,
+    seed: int | None = None,
+    overrides: dict | None = None,
+) -> tuple[dict[str, list[float]], float, int]:
+    """Model values per target and replication, the scale used and the root seed (one job per seed)."""
+    extra = dict(overrides or {})
+    scenario = load_scenario(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
+    scale = float(scale or scenario.run.scale)
+    root = scenario.run.seed if seed is None else seed
+    dump = scenario.dump()
+    futures = [
+        executor.submit(objective.evaluate, dump, [s], scale, targets)
+        for s in replication_seeds(root, replications)
+    ]
+    results = [f.result() for f in futures]
+    errors = [r["error"] for r in results if "error" in r]
+    if errors:
+        raise RuntimeError(f"a replication failed: {errors[0]}")
+    return {t.key: [r["values"][t.key][0] for r in results] for t in targets}, scale, root
+
+
+def table(
+    values: dict[str, list[float]], targets: list[Target], tolerance: float = TOLERANCE
+) -> pd.DataFrame:
+    """target, published, model median, 5% and 95% quantiles, relative error of the median, pass."""
+    rows = []
+    for t in targets:
+        v = np.asarray(values[t.key], dtype=np.float64)
+        median = float(np.median(v))
+        error = median / t.value - 1.0
+        rows.append(
+            {
+                "target": t.key,
+                "published": t.value,
+                "model median": median,
+                "q05": float(np.quantile(v, 0.05)),
+                "q95": float(np.quantile(v, 0.95)),
+                "relative error": error,
+                "pass": abs(error) <= tolerance,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def validate(
+    path: Path,
+    targets: list[Target],
+    replications: int,
+    scale: float | None,
+    executor: Executor,
+    seed: int | None = None,
+    tolerance: float = TOLERANCE,
+    overrides: dict | None = None,
+) -> Validation:
+    values, used_scale, _ = run_replications(path, targets, replications, scale, executor, seed, overrides)
+    name = load_scenario(path, overrides).name
+    return Validation(name, used_scale, replications, tolerance, table(values, targets, tolerance), values)
+
+
+def fmt(x: float) -> str:
+    if abs(x) >= 1e9:
+        return f"{x / 1e9:.3f} bn"
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:.3f} m"
+    return f"{x:.3f}"
+
+
+def formatted(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as text, in the columns of ``COLUMNS`` plus pass/MISS."""
+    return pd.DataFrame(
+        {
+            "target": frame["target"],
+            "published": frame["published"].map(fmt),
+            "model median": frame["model median"].map(fmt),
+            "90% interval": [f"{fmt(a)} - {fmt(b)}" for a, b in zip(frame["q05"], frame["q95"], strict=True)],
+            "relative error": frame["relative error"].map(lambda e: f"{e:+.1%}"),
+            "within tolerance": frame["pass"].map(lambda ok: "yes" if ok else "MISS"),
+        }
+    )
+
+
+def markdown(frame: pd.DataFrame) -> str:
+    text = formatted(frame)
+    head = "| " + " | ".join(text.columns) + " |"
+    rule = "|" + "|".join("---" for _ in text.columns) + "|"
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in text.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
+
+
+def plain(frame: pd.DataFrame) -> str:
+    return formatted(frame).to_string(index=False)

@@ -25,6 +25,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m pytest $(ARGS)
 
 lint: $(VENV)/.installed

@@ -15,7 +15,7 @@ from model.calibration.targets import TOLERANCE, calibration_targets
 from model.cli import main
 
 CI_SCALE = "10000"
-CI_REPLICATIONS = "8"
+CI_REPLICATIONS = "16"
 
 
 def test_shipped_baseline_validates_at_ci_scale(tmp_path, capsys):

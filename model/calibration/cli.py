@@ -95,7 +95,8 @@ def calibrate_command(argv: list[str]) -> int:
             f"{path}: sets {', '.join(shadowed)} itself, which would hide the fitted values; "
             f"leave them to {fragment.fragment_path(path).name}"
         )
-    stray = fragment.stray_keys(fragment.fragment_path(path), params)
+    # only a fit that rewrites the fragment would drop what it sets and the fit does not free
+    stray = [] if args.no_write else fragment.stray_keys(fragment.fragment_path(path), params)
     if stray:
         raise InputError(
             f"{fragment.fragment_path(path)}: sets {', '.join(stray)}, which the fit would drop "

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.dates import ConciseDateFormatter  # noqa: E402
 from matplotlib.ticker import NullFormatter  # noqa: E402
 
 from .identifiability import DELTA  # noqa: E402
@@ -25,8 +26,8 @@ PATH_METRICS = {
 }
 
 
-def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+def _save(fig, path: Path, dpi: int = DPI) -> Path:
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -92,6 +93,7 @@ def paths(
                 )
         ax.set_title(label, fontsize=9)
         ax.set_ylabel(unit, fontsize=8)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -137,7 +139,7 @@ def traces(trials: pd.DataFrame, params: tuple[Param, ...], fitted: dict[str, fl
         ax.axis("off")
     fig.suptitle("Parameter traces: value by trial (darker = lower loss), red line = the fit", fontsize=10)
     fig.tight_layout()
-    return _save(fig, path)
+    return _save(fig, path, dpi=64)
 
 
 def profiles(prof: pd.DataFrame, params: tuple[Param, ...], fitted: dict[str, float], path: Path) -> Path:
@@ -155,7 +157,9 @@ def profiles(prof: pd.DataFrame, params: tuple[Param, ...], fitted: dict[str, fl
         ax.axvline(fitted[p.name], color="0.5", lw=0.8)
         if p.log:
             ax.set_xscale("log")
-            ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.minorticks_off()
+        ticks = [x.min(), fitted[p.name], x.max()]
+        ax.set_xticks(ticks, [f"{v:.3g}" for v in ticks])
         ax.set_yscale("log")
         ax.set_title(p.name, fontsize=8)
         ax.tick_params(labelsize=6)

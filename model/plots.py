@@ -49,16 +49,24 @@ def published(metric: str, scope: str = "national") -> pd.DataFrame:
     return t[(t["metric"] == metric) & (t["scope"] == scope)]
 
 
-def overlay_targets(ax, metric: str, divisor: float = MILLION, label: str | None = None) -> None:
+def overlay_targets(
+    ax,
+    metric: str,
+    divisor: float = MILLION,
+    label: str | None = None,
+    color: str = "black",
+    size: float = 36,
+) -> None:
+    """The published figures of ``metric`` (national) as diamonds, scaled by ``divisor``."""
     points = published(metric)
     if len(points):
         ax.scatter(
             points["date"],
             points["value"] / divisor,
             marker="D",
-            s=36,
-            color="black",
-            zorder=5,
+            s=size,
+            color=color,
+            zorder=6,
             label=label or f"published: {metric.replace('_', ' ')}",
         )
 

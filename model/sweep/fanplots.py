@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from .. import domain  # noqa: E402
-from ..plots import published  # noqa: E402
+from ..plots import overlay_targets  # noqa: E402
 from .analysis import load_results, open_store, paired_differences, quantile_bands, run_matrix, summarize  # noqa: E402
 from .design import BASELINE  # noqa: E402
 
@@ -70,17 +70,7 @@ def fan_chart(
         shade = shade_all or scenario == baseline
         _band(ax, quantile_bands(matrix[scenario]), colors[scenario], label, divisor, shade)
     if overlay_published and region == "national":
-        points = published(metric)
-        if len(points):
-            ax.scatter(
-                points["date"],
-                points["value"] / divisor,
-                marker="D",
-                s=30,
-                color="crimson",
-                zorder=6,
-                label="published",
-            )
+        overlay_targets(ax, metric, divisor, label="published", color="crimson", size=30)
     ax.grid(alpha=0.3)
 
 

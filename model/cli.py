@@ -38,6 +38,17 @@ def _positive(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    """argparse type for counts (workers, trials, replications): a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)

@@ -16,26 +16,16 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ..cli import InputError, _positive
+from ..cli import InputError, _positive, positive_int
 from ..executors import default_workers, open_executor
 from ..scenario import load_scenario
 from . import fragment, identifiability, objective, parameters, polish, refine, report, study, validate
 from .targets import TOLERANCE, calibration_targets
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be >= 1")
-    return value
-
-
 def _executor_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--workers", type=_count, help=f"local worker processes (default {default_workers()})"
+        "--workers", type=positive_int, help=f"local worker processes (default {default_workers()})"
     )
     parser.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786 (default: local)")
 
@@ -44,22 +34,26 @@ def calibrate_parser() -> argparse.ArgumentParser:
     about = "Fit the free parameters to the published figures (model/data/targets.csv) with Optuna."
     p = argparse.ArgumentParser(prog="run.py calibrate", description=about)
     p.add_argument("scenario", type=Path, help="the scenario to fit, e.g. scenarios/baseline.toml")
-    p.add_argument("--trials", type=_count, default=1600, help="finished trials the study should hold (1600)")
+    p.add_argument(
+        "--trials", type=positive_int, default=1600, help="finished trials the study should hold (1600)"
+    )
     _executor_options(p)
     p.add_argument("--resume", action="store_true", help="continue the study in --out")
     p.add_argument("--out", type=Path, default=Path("results/calibration"), help="study folder")
     p.add_argument("--report", type=Path, help="report folder (default: --out)")
     p.add_argument("--scale", type=_positive, default=10000.0, help="trial scale (10000)")
-    p.add_argument("--replications", type=_count, default=8, help="paired replications per trial (8)")
+    p.add_argument("--replications", type=positive_int, default=8, help="paired replications per trial (8)")
     p.add_argument(
         "--refine", type=float, default=0.6, help="share of --trials spent refining the best (0.6)"
     )
     p.add_argument("--params", help="comma-separated subset of the free parameters (default: all)")
-    p.add_argument("--confirm", type=_count, default=20, help="best trials re-run before choosing (20)")
-    p.add_argument("--confirm-replications", type=_count, default=40, help="replications for those (40)")
+    p.add_argument("--confirm", type=positive_int, default=20, help="best trials re-run before choosing (20)")
+    p.add_argument(
+        "--confirm-replications", type=positive_int, default=40, help="replications for those (40)"
+    )
     p.add_argument("--polish", type=int, default=3, help="Gauss-Newton steps at the run scale (3; 0: none)")
-    p.add_argument("--polish-replications", type=_count, default=20, help="paired seeds for them (20)")
-    p.add_argument("--validation-replications", type=_count, default=20, help="for the report (20)")
+    p.add_argument("--polish-replications", type=positive_int, default=20, help="paired seeds for them (20)")
+    p.add_argument("--validation-replications", type=positive_int, default=20, help="for the report (20)")
     p.add_argument("--seed", type=int, default=1, help="seed of the sampler (1)")
     p.add_argument("--no-write", action="store_true", help="do not rewrite the fragment")
     p.add_argument("--no-report", action="store_true", help="skip the report (and its runs)")
@@ -249,7 +243,7 @@ def validate_parser() -> argparse.ArgumentParser:
     about = "Compare a scenario with the published figures (targets.csv); exit 1 if any misses its tolerance."
     p = argparse.ArgumentParser(prog="run.py validate", description=about)
     p.add_argument("scenario", type=Path, nargs="?", default=Path("scenarios/baseline.toml"))
-    p.add_argument("--replications", type=_count, default=20, help="replications (20)")
+    p.add_argument("--replications", type=positive_int, default=20, help="replications (20)")
     p.add_argument("--scale", type=_positive, help="residents per agent (default: the scenario's run.scale)")
     p.add_argument("--seed", type=int, help="root seed of the replications (default: run.seed)")
     p.add_argument("--tolerance", type=_positive, default=TOLERANCE, help=f"relative ({TOLERANCE})")

@@ -9,17 +9,7 @@ import argparse
 import time
 from pathlib import Path
 
-from ..cli import InputError
-
-
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be 1 or more")
-    return value
+from ..cli import InputError, positive_int
 
 
 def _address(text: str) -> str:
@@ -38,7 +28,9 @@ def sweep_parser() -> argparse.ArgumentParser:
         description="Run a sweep file (scenarios/sweeps/*.toml): every scenario x every replication.",
     )
     parser.add_argument("sweep", type=Path, help="sweep file, e.g. scenarios/sweeps/smoke.toml")
-    parser.add_argument("--workers", type=_workers, help="local worker processes (default: CPU count, max 8)")
+    parser.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default: CPU count, max 8)"
+    )
     parser.add_argument("--scheduler", type=_address, help="run on the Dask cluster at tcp://HOST:PORT")
     parser.add_argument("--resume", action="store_true", help="skip the runs already finished in --out")
     parser.add_argument("--overwrite", action="store_true", help="discard an earlier sweep's runs in --out")

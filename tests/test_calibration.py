@@ -120,13 +120,15 @@ def synthetic():
 def test_calibration_recovers_known_parameters(synthetic, tmp_path):
     truth, problem = synthetic
     db = tmp_path / "study.db"
+    # one trial in flight: with several, the order in which results reach TPE depends on timing, and so
+    # does the search, which made this test pass or fail by chance
     with open_executor(workers=2) as pool:
         first = study.open_study(db, resume=False, seed=3, startup_trials=15)
         study.record_problem(first, problem)
-        study.optimise(first, problem, 30, pool, in_flight=4, start=[parameters.priors(problem.params)])
+        study.optimise(first, problem, 30, pool, in_flight=1, start=[parameters.priors(problem.params)])
         resumed = study.open_study(db, resume=True, seed=4, startup_trials=15)  # as after an interruption
         assert study.same_problem(resumed, problem) is None
-        ran = study.optimise(resumed, problem, 70, pool, in_flight=4)
+        ran = study.optimise(resumed, problem, 70, pool, in_flight=1)
     assert ran == 40 and study.finished(resumed) == 70
     best = study.best_trials(resumed, 1)[0]
     recovered = {name: best.params[name] / truth[name] - 1 for name in truth}

@@ -7,6 +7,8 @@ lottery for entry; ``scenarios/calibrated.toml`` holds the fitted values that th
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -50,6 +52,13 @@ class Behaviour(_Params):
     lottery_entry: float = Field(0.17, ge=0, le=20, description="k in 1-exp(-k h sqrt(yuan/resident))")
     lottery_redemption: float = Field(0.95, ge=0, le=1, description="winners who open and spend")
     lottery_entrant_adoption: float = Field(0.1, ge=0, le=1, description="losers who open anyway")
+
+    def params(self) -> tuple:
+        """The parameters as a namedtuple of floats, field for field: what the compiled phases read."""
+        return Params(*(float(getattr(self, name)) for name in type(self).model_fields))
+
+
+Params = namedtuple("Params", list(Behaviour.model_fields))
 
 
 class Population(_Params):

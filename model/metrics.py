@@ -1,48 +1,94 @@
-"""From a finished model to the tidy table (date, region, metric, value) that every later layer reads.
+"""The metrics: one definition each, from the step's tallies to the tidy table every later layer reads.
 
-Per region and nationally (the sum over regions): population, live, citizens_with_wallet,
-personal_wallets_opened (cumulative wallets, multi-homing counted), active_users (paid in the last 4
-weeks), merchants_accepting, acceptance_scenarios (acceptance points), transactions and transaction value
-(weekly and cumulative), wallets_at:<bank>; nationally also wallet_share:<bank>. Lottery rows
-(lottery_registrations, lottery_winners, lottery_redeemed, lottery_redemption_rate) appear at the step of
-each draw, for its region only.
+A stock is a count of agents in a named state (``phases.count_citizen``, ``phases.step_merchant``) times
+the residents (or merchants) an agent stands for; a flow counts the step's events; a cumulative metric
+sums its flow from the run's start. Per region and ``national`` (the sum over regions); nationally also
+``wallet_share:<bank>``. Lottery rows (``lottery_registrations``, ``lottery_winners``,
+``lottery_redeemed``, ``lottery_redemption_rate``) appear at the step of each draw, for its region only.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from .context import StepView, Tally
+
 if TYPE_CHECKING:
     from .model import EcnyModel
 
-STOCKS = (
-    "live",
-    "citizens_with_wallet",
-    "personal_wallets_opened",
-    "active_users",
-    "merchants_accepting",
-    "acceptance_scenarios",
-    "transactions_weekly",
-    "transaction_value_weekly",
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    unit: str
+    definition: str
+
+
+METRICS = (
+    Metric("population", "people", "residents (2020 census)"),
+    Metric("live", "flag", "1 once the region is a pilot (Olympic-only scenarios included)"),
+    Metric("citizens_with_wallet", "people", "residents holding at least one wallet"),
+    Metric(
+        "personal_wallets_opened",
+        "wallets",
+        "wallets at the operating institutions, cumulative; a resident with wallets at k operators counts "
+        "k (multi-homing); white-listed residents of regions not yet live count",
+    ),
+    Metric("active_users", "people", "residents who paid in e-CNY in the last 4 weeks"),
+    Metric("merchants_accepting", "merchants", "merchants (outlets) accepting e-CNY"),
+    Metric(
+        "acceptance_scenarios",
+        "scenarios",
+        "acceptance points of merchants accepting e-CNY (a merchant of size s has points_by_size[s])",
+    ),
+    Metric(
+        "transactions_weekly",
+        "transactions",
+        "e-CNY payments by residents in the step (expected count), lottery envelopes included",
+    ),
+    Metric("transaction_value_weekly", "yuan", "their value: ticket_yuan each, envelopes at face value"),
+    Metric("transactions_cumulative", "transactions", "transactions_weekly summed from the run's start"),
+    Metric("transaction_value_cumulative", "yuan", "transaction_value_weekly summed from the run's start"),
 )
+FLOWS = {
+    "transactions_weekly": "transactions_cumulative",
+    "transaction_value_weekly": "transaction_value_cumulative",
+}
+
+
+def step_values(model: EcnyModel, view: StepView, tally: Tally, lottery: np.ndarray) -> dict[str, np.ndarray]:
+    """Every per-region metric of a step (``lottery``: [2, R] transactions and value of its draws)."""
+    cw, mw, b = model.citizens.weight, model.merchants.weight, model.behaviour
+    payments = (tally.payers * view.payments).sum(axis=1) * cw
+    accepting = tally.accepting.astype(np.float64)
+    return {
+        "live": view.live.astype(np.float64),
+        "citizens_with_wallet": tally.holders * cw,
+        "personal_wallets_opened": tally.wallets_at.sum(axis=0) * cw,
+        "active_users": tally.active * cw,
+        "merchants_accepting": accepting.sum(axis=1) * mw,
+        "acceptance_scenarios": (accepting @ np.asarray(model.config.population.points_by_size)) * mw,
+        "transactions_weekly": payments + lottery[0],
+        "transaction_value_weekly": payments * b.ticket_yuan + lottery[1],
+        "wallets_at": tally.wallets_at * cw,
+    }
 
 
 def metric_cube(model: EcnyModel) -> tuple[list[str], np.ndarray]:
     """(metric names, array [metric, step, region]) for every per-region metric."""
     records = model.records
-    steps = len(records)
-    regions = len(model.region_names)
+    steps, regions = len(records), len(model.region_names)
     names, layers = ["population"], [np.broadcast_to(model.populations, (steps, regions))]
-    for name in STOCKS:
-        layers.append(np.array([rec[name] for rec in records]).reshape(steps, regions))
-        names.append(name)
-    for flow, cumulative in (
-        ("transactions_weekly", "transactions_cumulative"),
-        ("transaction_value_weekly", "transaction_value_cumulative"),
-    ):
+    for metric in METRICS[1:]:
+        if metric.name in FLOWS.values():
+            continue
+        layers.append(np.array([rec[metric.name] for rec in records]).reshape(steps, regions))
+        names.append(metric.name)
+    for flow, cumulative in FLOWS.items():
         layers.append(np.cumsum(layers[names.index(flow)], axis=0))
         names.append(cumulative)
     at = np.array([rec["wallets_at"] for rec in records]).reshape(steps, len(model.bank_ids), regions)

@@ -1,8 +1,13 @@
 """``EcnyModel``: the Mesa model. One run is a pure function of (resolved scenario, seed).
 
 A step is one week (``run.step_days``) of calendar time and goes: local governments open pilots, banks
-spread their budgets over live regions, lotteries are drawn, citizens and merchants decide (in the chosen
-engine), totals are recorded. The results are a tidy table (date, region, metric, value).
+spread their budgets over live regions, the step's view is fixed (``context.step_view``), citizens read
+their word-of-mouth share, lotteries are drawn, citizens and merchants decide (``phases.py``, in the chosen
+engine) and are counted, totals are recorded. The results are a tidy table (date, region, metric, value).
+
+What a region's agents are and draw does not depend on the other regions, the horizon or the engine
+(``population.py``, ``draws.py``); the only channel between regions is how banks spread their budgets
+(``banks.allocation``).
 """
 
 from __future__ import annotations
@@ -15,15 +20,15 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from . import domain, rules
-from .agents import AgentEngine, Bank, LocalGovernment
-from .context import LotteryOutcome, StepContext
+from . import domain, draws, metrics
+from .context import Institutions, new_tally, step_view
+from .engines import ENGINES, Engine
+from .engines.agents import AgentEngine
+from .engines.vectorized import VectorizedEngine
+from .institutions import Bank, LocalGovernment, LotteryOutcome
+from .phases import decision_keys
 from .population import build_citizens, build_merchants
 from .scenario import Scenario
-from .streams import RandomStreams
-from .vectorized import VectorizedEngine
-
-ENGINES = ("vectorized", "agents")
 
 
 def _when(value) -> date | None:
@@ -47,7 +52,7 @@ class EcnyModel(mesa.Model):
         if self.engine_name not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {self.engine_name!r}")
         self.behaviour = scenario.behaviour
-        self.streams = RandomStreams(self.seed)
+        self.keys = draws.Keys(self.seed)
         self.step_days = run.step_days
         steps = (run.end - run.start).days // run.step_days
         self.dates = [run.start + timedelta(days=run.step_days * k) for k in range(1, steps + 1)]
@@ -57,7 +62,7 @@ class EcnyModel(mesa.Model):
         self._setup_regions(scenario)
         self._setup_banks(scenario)
         self._setup_population(scenario)
-        self.context: StepContext | None = None
+        self.view = None
         self.records: list[dict[str, np.ndarray]] = []
         self.lottery_records: list[tuple[date, int, LotteryOutcome]] = []
 
@@ -112,6 +117,7 @@ class EcnyModel(mesa.Model):
                 op.budget_yuan_per_year * s.banks.budget_multiplier,
                 op.target_intensity * s.banks.target_intensity,
                 op.reach,
+                s.banks.allocation,
             )
             for i, (joins, _, bank, op) in enumerate(chosen)
         ]
@@ -127,60 +133,52 @@ class EcnyModel(mesa.Model):
         # regions that never go live within the run and see no white list hold no agents at all
         populations = np.where(simulated, self.populations, 0.0)
         kinds = domain.regions()["kind"].tolist()
-        rng = self.streams["population"]
-        citizens = build_citizens(populations, kinds, self.scale, s.pilot.whitelist_share, s.population, rng)
+        self.citizens = build_citizens(
+            self.seed,
+            self.region_names,
+            populations,
+            kinds,
+            self.scale,
+            s.pilot.whitelist_share,
+            s.population,
+        )
         reach = np.array([bank.reach for bank in self.banks])
-        merchants = build_merchants(populations, self.scale, reach, s.population, rng)
-        self.citizens, self.merchants = citizens, merchants
-        points = np.concatenate([[0.0], np.cumsum(merchants.points, dtype=np.float64)])
-        self.merchant_points_total = np.diff(points[merchants.offsets]) * merchants.weight
+        self.merchants = build_merchants(
+            self.seed, self.region_names, populations, self.scale, self.bank_ids, reach, s.population
+        )
+        points = np.concatenate([[0.0], np.cumsum(self.merchants.points, dtype=np.float64)])
+        self.merchant_points_total = np.diff(points[self.merchants.offsets]) * self.merchants.weight
+        region_keys = np.array([draws.region_key(name) for name in self.region_names], np.uint64)
+        self.layout = (self.citizens.offsets, self.merchants.offsets, region_keys)
         self.whitelist_start = whitelist if whitelisting else None
-        self.adopted_share = np.zeros(len(self.region_names))
-        self.active_share = np.zeros(len(self.region_names))
-        self.acceptance = np.zeros(len(self.region_names))
-        if self.engine_name == "vectorized":
-            self.engine = VectorizedEngine(
-                citizens,
-                merchants,
-                len(self.banks),
-                self.behaviour,
-                self.streams,
-                self.active_window,
-            )
-        else:
-            self.engine = AgentEngine(self, citizens, merchants, self.active_window)
+        regions = len(self.region_names)
+        self.adopted_share = np.zeros(regions)
+        self.active_share = np.zeros(regions)
+        self.acceptance = np.zeros(regions)
+        compiled = self.engine_name == "vectorized"
+        b, k = self.behaviour.params(), decision_keys(self.keys, self.bank_ids, compiled)
+        self.engine: Engine = (
+            VectorizedEngine(self, self.citizens, self.merchants, b, k)
+            if compiled
+            else AgentEngine(self, self.citizens, self.merchants, b, k)
+        )
 
     # ------------------------------------------------------------------ the step
 
-    def _context(self, week_start: date) -> StepContext:
+    def institutions(self) -> Institutions:
+        """This step's state of banks and governments, as the view needs it."""
         s = self.config
-        n_regions = len(self.region_names)
-        live = np.array([g.live for g in self.governments])
-        bank_live = np.array([bank.live for bank in self.banks], dtype=np.bool_)
-        intensity = np.array([bank.target_intensity for bank in self.banks], dtype=np.float64)
-        reach = np.array([bank.reach for bank in self.banks], dtype=np.float64)
-        push = np.array([bank.push for bank in self.banks]) if self.banks else np.zeros((0, n_regions))
-        pull = rules.bank_attractiveness(bank_live[None, :], reach, intensity, push.T)
+        regions = len(self.region_names)
         payments_start = _when(s.government.payments_start)
         interop = _when(s.incumbents.interoperability_date)
-        return StepContext(
-            step=self.steps,
-            week_start=week_start,
-            week_end=self.week_end,
-            dt=self.dt,
-            weeks=self.step_days / 7.0,
-            live=live,
-            coverage=np.array([g.coverage for g in self.governments]),
+        return Institutions(
+            live=np.array([g.live for g in self.governments], np.bool_),
+            coverage=np.array([g.coverage for g in self.governments], np.float64),
+            bank_live=np.array([bank.live for bank in self.banks], np.bool_),
+            intensity=np.array([bank.target_intensity for bank in self.banks], np.float64),
+            reach=np.array([bank.reach for bank in self.banks], np.float64),
+            push=np.array([bank.push for bank in self.banks]).reshape(len(self.banks), regions),
             whitelist_active=self.whitelist_start is not None and self.whitelist_start <= self.week_end,
-            bank_live=bank_live,
-            intensity=intensity,
-            reach=reach,
-            bank_push=push,
-            marketing=intensity @ push if self.banks else np.zeros(n_regions),
-            bank_pull=pull,
-            acceptance=self.acceptance.copy(),
-            active_share=self.active_share.copy(),
-            adopted_share=self.adopted_share.copy(),
             payroll_share=s.government.payroll_share
             if payments_start is not None and payments_start <= self.week_end
             else 0.0,
@@ -196,20 +194,30 @@ class EcnyModel(mesa.Model):
             government.step()
         for bank in self.banks:
             bank.step()
-        ctx = self.context = self._context(week_start)
+        view = self.view = step_view(
+            self.steps,
+            draws.day_number(self.week_end),
+            self.dt,
+            self.step_days / 7.0,
+            self.active_window,
+            self.layout,
+            self.institutions(),
+            self.acceptance.copy(),
+            self.active_share.copy(),
+            self.adopted_share.copy(),
+            self.behaviour,
+        )
+        self.engine.observe(view)
         multiplier = self.config.incentives.lottery_budget_multiplier
-        lottery_tx = np.zeros(len(self.region_names))
-        lottery_value = np.zeros(len(self.region_names))
+        lottery = np.zeros((2, len(self.region_names)))
         for government in self.governments:
-            outcome = government.run_lotteries(ctx, self.engine, multiplier)
+            outcome = government.run_lotteries(week_start, self.week_end, multiplier)
             if outcome.registrations > 0:
                 self.lottery_records.append((self.week_end, government.index, outcome))
-                lottery_tx[government.index] += outcome.transactions
-                lottery_value[government.index] += outcome.value
-        totals = self.engine.step(ctx)
-        totals["transactions_weekly"] = totals["transactions_weekly"] + lottery_tx
-        totals["transaction_value_weekly"] = totals["transaction_value_weekly"] + lottery_value
-        totals["live"] = ctx.live.astype(np.float64)
+                lottery[:, government.index] += outcome.transactions, outcome.value
+        tally = new_tally(len(self.region_names), len(self.banks))
+        self.engine.step(view, tally)
+        totals = metrics.step_values(self, view, tally, lottery)
         self.records.append(totals)
         pop = self.populations
         self.adopted_share = totals["citizens_with_wallet"] / pop
@@ -241,11 +249,14 @@ class EcnyModel(mesa.Model):
 
     def timeseries(self) -> pd.DataFrame:
         """Tidy results: one row per (date, region, metric) with ``region = "national"`` for the sums."""
-        from .metrics import tidy_timeseries
-
-        return tidy_timeseries(self)
+        return metrics.tidy_timeseries(self)
 
     def citizens_frame(self, region: str | int) -> pd.DataFrame:
-        """The citizen agents of a region as a table, whatever the engine."""
+        """The citizen agents of a region as a table (``state.CITIZEN``), whatever the engine."""
         r = region if isinstance(region, int) else self.region_names.index(region)
-        return self.engine.citizens_frame(r)
+        return self.citizens.frame(r, self.steps, self.active_window)
+
+    def merchants_frame(self, region: str | int) -> pd.DataFrame:
+        """The merchant agents of a region as a table (``state.MERCHANT``), whatever the engine."""
+        r = region if isinstance(region, int) else self.region_names.index(region)
+        return self.merchants.frame(r)

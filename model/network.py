@@ -7,11 +7,12 @@ new end (int32), and the same ends sorted by new end (two int32, to find the edg
 17 bytes, ``beta * k/2`` of them per citizen (6.8 bytes at k = 8, beta = 0.1), plus a uint16 degree.
 
 Two ways to count adopted neighbours. ``adopted_neighbours`` recounts everyone: ``k`` shifted adds plus
-three scatter-adds over the rewired edges. ``neighbours`` lists the neighbours of a few citizens, so that an
-engine can keep the counts up to date as citizens adopt: adoption never reverts, so over a whole run that is
-``k`` updates per citizen in total, instead of ``k`` per citizen per step. ``RegionGraphs`` holds the graphs
-of many regions as one, for the vectorized engine. The agent engine reads neighbour lists from the same
-``SmallWorld``, so both engines see the same graph for the same seed.
+three scatter-adds over the rewired edges; the vectorized engine uses it once, when a region goes live.
+``RegionGraphs`` holds the graphs of many regions as one and lists the neighbours of a few citizens
+(``RegionGraphs.neighbours``), so that the engine keeps the counts up to date as citizens adopt: adoption
+never reverts, so over a whole run that is ``k`` updates per citizen in total, instead of ``k`` per citizen
+per step. The agent engine reads neighbour lists (``neighbour_lists``) from the same ``SmallWorld``, built
+from the same region stream, so both engines see the same graph.
 """
 
 from __future__ import annotations
@@ -94,37 +95,6 @@ class SmallWorld:
             np.add.at(count, self.target, a_src)
             np.subtract.at(count, ring_end, a_src)
         return count
-
-    def adopted_share(self, adopted: np.ndarray) -> np.ndarray:
-        """Share of each citizen's neighbours who have adopted (0 for a citizen with none)."""
-        count = self.adopted_neighbours(adopted)
-        return np.divide(count, self.degree, out=np.zeros(self.n), where=self.degree > 0)
-
-    def neighbours(self, nodes: np.ndarray) -> np.ndarray:
-        """The neighbours of ``nodes`` (int array of citizens), concatenated, with multiplicity.
-
-        ``np.add.at(count, graph.neighbours(new), 1)`` adds citizens ``new`` to the adopted-neighbour counts.
-        Citizen x's edges: (x, x+d), or (x, j) where that ring edge was rewired; (x-d, x) unless rewired;
-        (s, x) for every edge rewired onto x. A multigraph, like ``neighbour_lists``.
-        """
-        nodes = np.asarray(nodes, dtype=np.int64)
-        n, parts = self.n, []
-        if nodes.size == 0 or self.half_degree == 0:
-            return np.zeros(0, np.int64)
-        for d in range(1, self.half_degree + 1):
-            lo, hi = int(self.hop_offsets[d - 1]), int(self.hop_offsets[d])
-            sources = self.source[lo:hi]
-            forward = nodes + d
-            forward[forward >= n] -= n
-            found, where = _lookup(sources, nodes)
-            forward[found] = self.target[lo + where[found]]
-            backward = nodes - d
-            backward[backward < 0] += n
-            parts += [forward, backward[~_lookup(sources, backward)[0]]]
-        first = np.searchsorted(self.target_sorted, nodes, side="left")
-        last = np.searchsorted(self.target_sorted, nodes, side="right")
-        parts.append(self.source_by_target[_ranges(first, last)].astype(np.int64))
-        return np.concatenate(parts)
 
     def neighbour_lists(self) -> list[list[int]]:
         """Neighbours of each citizen as Python lists (for the agent engine; small n only).
@@ -225,14 +195,6 @@ class RegionGraphs:
     def nbytes(self) -> int:
         arrays = [*self.source, *self.target, self.target_sorted, self.source_by_target]
         return int(sum(a.nbytes for a in arrays) + self.degree.nbytes + self.rewired.nbytes)
-
-
-def _lookup(sorted_values: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(found, index): whether each key is in ``sorted_values`` (distinct values) and where."""
-    if sorted_values.size == 0:
-        return np.zeros(keys.size, np.bool_), np.zeros(keys.size, np.intp)
-    where = np.minimum(np.searchsorted(sorted_values, keys), sorted_values.size - 1)
-    return sorted_values[where] == keys, where
 
 
 def _ranges(first: np.ndarray, last: np.ndarray) -> np.ndarray:

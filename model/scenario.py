@@ -67,6 +67,11 @@ class Banks(Strict):
     budget_multiplier: NonNegative = 1.0
     operator_count: int | None = Field(None, ge=1, description="keep the first N operators to join")
     interconnection_date: When = Field(description="city commercial banks connect via the platform")
+    allocation: Literal["market_left", "population"] = Field(
+        "market_left",
+        description="how a bank spreads its budget over live regions: by residents still to win "
+        "(the one channel between regions) or the same yuan per resident everywhere (none)",
+    )
     operators: dict[str, Operator]
 
 

@@ -1,8 +1,9 @@
-"""Named random streams: one ``numpy.random.Generator`` per decision, all from the run's seed.
+"""Seeded streams for what is drawn once per region (agents' attributes, word-of-mouth graphs), and the
+seeds of replications. What agents decide at each step is drawn per agent instead (``draws.py``).
 
-Stream ``name`` of run ``seed`` is ``PCG64(SeedSequence(seed, spawn_key=(crc32(name),)))``: adding a
-decision or drawing more for one leaves every other decision's numbers unchanged (Starsim's scheme), and a
-run is reproducible from its seed alone.
+Stream ``(name, region)`` of run ``seed`` is ``PCG64(SeedSequence(seed, spawn_key=(crc32(name),
+crc32(region))))``: a region's agents and graph come from their own stream, so they do not depend on which
+other regions a scenario simulates, on the horizon or on the engine.
 """
 
 from __future__ import annotations
@@ -12,17 +13,10 @@ import zlib
 import numpy as np
 
 
-class RandomStreams:
-    def __init__(self, seed: int) -> None:
-        self.seed = int(seed)
-        self._streams: dict[str, np.random.Generator] = {}
-
-    def __getitem__(self, name: str) -> np.random.Generator:
-        stream = self._streams.get(name)
-        if stream is None:
-            sequence = np.random.SeedSequence(self.seed, spawn_key=(zlib.crc32(name.encode()),))
-            stream = self._streams[name] = np.random.Generator(np.random.PCG64(sequence))
-        return stream
+def region_stream(seed: int, name: str, region: str) -> np.random.Generator:
+    """The generator of what is drawn once for ``region`` under ``name`` (e.g. "citizens", "network")."""
+    key = (zlib.crc32(name.encode()), zlib.crc32(region.encode()))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=key)))
 
 
 def replication_seeds(root: int, replications: int) -> list[int]:

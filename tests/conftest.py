@@ -34,9 +34,7 @@ def scenario(name: str = "baseline", **overrides):
 
 def wallet_masks(model: EcnyModel) -> np.ndarray:
     """Wallet bitmask of every citizen agent, in the row order of ``model.citizens``, whatever the engine."""
-    if model.engine_name == "vectorized":
-        return model.engine.wallets.astype(np.int64)
-    return np.array([p.wallets for people in model.engine.by_region for p in people], dtype=np.int64)
+    return model.citizens.wallets.astype(np.int64)
 
 
 @dataclass(frozen=True)

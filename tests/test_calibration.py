@@ -176,24 +176,3 @@ def test_loss_is_the_mean_squared_log_error():
     values = {targets[0].key: [targets[0].value * np.e, targets[0].value], targets[1].key: [0.0, 0.0]}
     floor = np.log(objective.FLOOR) ** 2
     assert objective.loss(values, problem) == pytest.approx((1.0 + 0.0) / 2 + floor)
-
-
-def test_pushed_first_wallets_start_engaged_by_competing_hazards():
-    """P(engaged) = 1 - (1 - pushed_engagement) * push / rate; 1 with the prior; scalars agree with arrays."""
-    from model import rules
-    from model.behaviour import Behaviour
-
-    prior = Behaviour()
-    b = Behaviour(pushed_engagement=0.2, marketing_pull=0.01, habit_floor=1.0)
-    habit, marketing = np.array([0.2, 0.9]), 30.0
-    rate = rules.open_wallet_rate(habit, 0.0, 0.0, 0.1, marketing, False, 0.0, b)
-    push = b.marketing_pull * marketing
-    expected = 1 - 0.8 * push / rate
-    assert np.allclose(rules.opening_engagement(rate, habit, marketing, b), expected)
-    assert rules.opening_engagement(float(rate[0]), 0.2, marketing, b) == pytest.approx(expected[0])
-    assert np.all(rules.opening_engagement(rate, habit, marketing, prior) == 1.0)
-    assert rules.opening_engagement(0.0, 0.5, 0.0, b) == 1.0  # no hazard: nothing pushed
-    share = rules.ecny_payment_share(
-        np.array([0.01, 0.5]), False, 0.0, False, Behaviour(acceptance_elasticity=0.5)
-    )
-    assert np.allclose(share, 0.3 * np.sqrt([0.01, 0.5]))

@@ -148,8 +148,10 @@ def test_citizens_frame_matches_the_engine_state(baseline_trace):
     for r in (0, len(model.region_names) - 1):
         frame = model.citizens_frame(r)
         sl = model.citizens.region_slice(r)
-        np.testing.assert_array_equal(frame["wallet_mask"].to_numpy(), baseline_trace.wallets[-1][sl])
+        np.testing.assert_array_equal(frame["wallets"].to_numpy(), baseline_trace.wallets[-1][sl])
         np.testing.assert_array_equal(frame["whitelisted"].to_numpy(), model.citizens.whitelisted[sl])
         np.testing.assert_array_equal(
-            frame["wallets"].to_numpy(), np.bitwise_count(frame["wallet_mask"].to_numpy())
+            frame["wallet_count"].to_numpy(), np.bitwise_count(frame["wallets"].to_numpy())
         )
+        holders = frame["wallets"].to_numpy() != 0
+        assert (frame["holder_state"] == "no wallet").to_numpy().tolist() == (~holders).tolist()

@@ -31,14 +31,7 @@ SECTOR_LABELS = {
 
 def merchant_accepting(ecny: EcnyModel) -> np.ndarray:
     """Whether each merchant agent accepts e-CNY (rows as in ``ecny.merchants``), for either engine."""
-    engine = ecny.engine
-    if hasattr(engine, "accepting"):  # vectorized: one bool array
-        return np.asarray(engine.accepting, dtype=np.bool_)
-    flags = np.zeros(len(ecny.merchants), np.bool_)  # agents: Merchant objects per region
-    for group in engine.merchants_by_region:
-        for merchant in group:
-            flags[merchant.row] = merchant.accepting
-    return flags
+    return np.asarray(ecny.merchants.accepting, dtype=np.bool_)
 
 
 def sector_acceptance(ecny: EcnyModel, live_only: bool = True) -> dict[str, float]:

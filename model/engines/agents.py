@@ -1,0 +1,127 @@
+"""The agent engine: every citizen and merchant a Mesa agent, stepped one by one.
+
+An agent's columns (``state.CITIZEN``, ``state.MERCHANT``) are properties reading and writing its row of the
+shared arrays, so ``citizen.wallets`` is the state the phases change. ``Citizen.observe`` counts the
+neighbours holding a wallet; ``Citizen.step`` runs ``phases.step_citizen`` for its own row as plain Python.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+from mesa.agent import AgentSet
+
+from .. import phases
+from ..context import StepView, Tally
+from ..network import SmallWorld
+from ..state import CITIZEN, MERCHANT, Agents
+from ..streams import region_stream
+from . import lottery_counts
+
+if TYPE_CHECKING:
+    from ..model import EcnyModel
+
+
+def _column(name: str, table: str) -> property:
+    def get(agent):
+        return getattr(getattr(agent.engine, table).arrays, name)[agent.row]
+
+    def set_(agent, value):
+        getattr(getattr(agent.engine, table).arrays, name)[agent.row] = value
+
+    return property(get, set_, doc=f"this agent's row of the {table}' {name!r} column")
+
+
+class Citizen(mesa.Agent):
+    """``weight`` residents of one region who may hold e-CNY wallets at several operating institutions."""
+
+    def __init__(self, model: EcnyModel, engine: AgentEngine, region: int, row: int) -> None:
+        super().__init__(model)
+        self.engine, self.region, self.row = engine, region, row
+        self.neighbours: list[Citizen] = []
+        self.network_share = 0.0
+
+    @property
+    def holds_wallet(self) -> bool:
+        return self.wallets != 0
+
+    def observe(self) -> None:
+        """Share of neighbours holding a wallet, read before anyone moves (synchronous update)."""
+        if self.neighbours:
+            held = sum(1 for n in self.neighbours if n.wallets != 0)
+            self.network_share = held / len(self.neighbours)
+
+    def step(self) -> None:
+        e = self.engine
+        phases.step_citizen(
+            self.row, self.region, self.network_share, e.citizens.arrays, e.view, e.b, e.k, e.tally
+        )
+
+
+class Merchant(mesa.Agent):
+    """``weight`` shops of one sector and size, signed up with an acquiring bank; accepts e-CNY or not."""
+
+    def __init__(self, model: EcnyModel, engine: AgentEngine, region: int, row: int) -> None:
+        super().__init__(model)
+        self.engine, self.region, self.row = engine, region, row
+
+    def step(self) -> None:
+        e = self.engine
+        phases.step_merchant(self.row, self.region, e.merchants.arrays, e.view, e.b, e.k, e.tally)
+
+
+for _c in CITIZEN.columns:
+    setattr(Citizen, _c.name, _column(_c.name, "citizens"))
+for _c in MERCHANT.columns:
+    setattr(Merchant, _c.name, _column(_c.name, "merchants"))
+
+
+class AgentEngine:
+    """Citizens and merchants as Mesa agents, each running the phases for its own row."""
+
+    name = "agents"
+
+    def __init__(self, model: EcnyModel, citizens: Agents, merchants: Agents, b, k) -> None:
+        self.citizens, self.merchants, self.b, self.k = citizens, merchants, b, k
+        self.view: StepView | None = None
+        self.tally: Tally | None = None
+        behaviour = model.behaviour
+        everyone: list[Citizen] = []
+        shops: list[Merchant] = []
+        for r, region in enumerate(model.region_names):
+            sl = citizens.region_slice(r)
+            people = [Citizen(model, self, r, row) for row in range(sl.start, sl.stop)]
+            if people and behaviour.word_of_mouth > 0 and behaviour.wom_mixing < 1:
+                graph = SmallWorld.build(
+                    len(people),
+                    behaviour.network_degree,
+                    behaviour.network_rewiring,
+                    region_stream(model.seed, "network", region),
+                )
+                for person, neighbours in zip(people, graph.neighbour_lists(), strict=True):
+                    person.neighbours = [people[j] for j in neighbours]
+            everyone += people
+            msl = merchants.region_slice(r)
+            shops += [Merchant(model, self, r, row) for row in range(msl.start, msl.stop)]
+        self.people = AgentSet(everyone, random=model.random)
+        self.shops = AgentSet(shops, random=model.random)
+
+    def observe(self, view: StepView) -> None:
+        self.people.do("observe")
+
+    def lottery(self, view, region, budget, residents, winners, keys):
+        outcome = np.zeros(3, np.int64)
+        entrants = phases.lottery(
+            region, self.citizens.arrays, view, self.b, self.k, budget, residents, winners, keys, outcome
+        )
+        return lottery_counts(outcome, entrants)
+
+    def step(self, view: StepView, tally: Tally) -> None:
+        self.view, self.tally = view, tally
+        self.people.do("step")
+        self.shops.do("step")
+
+    def memory_bytes(self) -> int:
+        return self.citizens.nbytes() + self.merchants.nbytes()

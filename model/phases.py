@@ -1,0 +1,342 @@
+"""The citizens' and merchants' week, written once: who may decide, in which order, and what follows.
+
+Both engines run exactly this code. The agent engine calls ``step_citizen`` for one Mesa agent at a time,
+as plain Python; the vectorized engine compiles the same functions (``kernels.py``) and calls them for every
+row of the live regions. Every uniform comes from ``draws`` (who, what, when), so the two engines, any
+horizon and any scenario that leaves an agent's probabilities alone give that agent the same outcome.
+
+A step, for every citizen agent i of region r (updates are synchronous: what others did this week is seen
+next week; the word-of-mouth share was read before anyone moved):
+- region not live: a white-listed resident without a wallet may open one (``whitelist_wallet``);
+- live, no wallet: a first wallet (``first_wallet``), at a bank chosen by ``choose_bank``, engaged or,
+  if opened under a bank push, possibly dormant from the start;
+- live, a holder: one more wallet at another live bank (``more_wallets``), then engaged <-> dormant
+  (``engagement``);
+- live and engaged where some merchants accept: pays (``pay``), which makes it active for the window;
+- then it is counted (``count_citizen``): the metrics are tallies of these named states.
+A merchant of a live region whose acquirer is live and that the pilot reaches may start accepting
+(``step_merchant``). Lotteries (``lottery``) are drawn by the local government before citizens decide.
+
+The arguments are namedtuples of arrays: ``c`` citizens and ``m`` merchants (``state.py``), ``ctx`` the
+step (``context.StepView``), ``b`` the behavioural parameters, ``k`` the decision keys (``draws.Keys``),
+``tally`` the step's counts (``context.Tally``). Rows are global; a region's rows are contiguous.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba.extending import register_jitable
+
+from . import draws, rules
+from .population import PUBLIC_SERVICES
+
+
+@register_jitable(inline="always")
+def agent_word(i, r, offsets, ctx) -> int:
+    """The word all of agent i's draws this step start from (``draws.agent_day`` of its stable id)."""
+    return draws.agent_day(draws.agent_key(ctx.region_key[r], i - offsets[r]), ctx.day)
+
+
+@register_jitable(inline="always")
+def choose_bank(word, pull, keys) -> int:
+    """The bank at which a wallet opens: P(j) = pull_j / sum(pull), or -1 if no bank pulls.
+
+    An exponential race, bank j's time being -ln(1 - u_j) / pull_j with u_j the agent's draw for that bank:
+    changing one bank's pull moves only the agents who would now (or no longer) choose it.
+    """
+    best = math.inf
+    chosen = -1
+    for j in range(pull.shape[0]):
+        weight = pull[j]
+        if weight > 0.0:
+            time = -math.log1p(-draws.uniform(word, keys[j])) / weight
+            if time < best:
+                best = time
+                chosen = j
+    return chosen
+
+
+@register_jitable(inline="always")
+def open_first(i, r, word, c, ctx, k) -> bool:
+    """Open a citizen's first wallet at ``choose_bank``; it starts engaged. False if no bank is live."""
+    j = choose_bank(word, ctx.bank_pull[r], k.bank_choice)
+    if j < 0:
+        return False
+    c.wallets[i] = 1 << j
+    c.engaged[i] = True
+    c.first_wallet_step[i] = ctx.step
+    return True
+
+
+@register_jitable(inline="always")
+def whitelist_wallet(i, r, word, c, ctx, b, k) -> bool:
+    """A white-listed resident of a region not yet live opens a wallet at ``rules.whitelist_rate``."""
+    rate = rules.whitelist_rate(float(c.habit[i]), b)
+    if rules.occurs(draws.uniform(word, k.adopt), rate, ctx.dt):
+        return open_first(i, r, word, c, ctx, k)
+    return False
+
+
+@register_jitable(inline="always")
+def first_wallet(i, r, word, network_share, c, ctx, b, k) -> bool:
+    """A resident of a live region without a wallet opens one at ``rules.open_wallet_rate``.
+
+    It starts engaged with ``rules.opening_engagement`` (a wallet opened under a bank push may not).
+    """
+    habit = float(c.habit[i])
+    rate = rules.open_wallet_rate(
+        habit,
+        network_share,
+        ctx.adopted_share[r],
+        ctx.acceptance[r],
+        ctx.marketing[r],
+        c.public_sector[i],
+        ctx.payroll_share,
+        b,
+    )
+    if not rules.occurs(draws.uniform(word, k.adopt), rate, ctx.dt):
+        return False
+    if not open_first(i, r, word, c, ctx, k):
+        return False
+    p = rules.opening_engagement(rate, habit, ctx.marketing[r], b)
+    c.engaged[i] = draws.uniform(word, k.engage) < p
+    return True
+
+
+@register_jitable(inline="always")
+def more_wallets(i, r, word, c, ctx, k) -> None:
+    """A holder opens one more wallet, at a live bank where it has none (competing hazards).
+
+    Hazard of some extra wallet: the sum of ``rules.extra_wallet_rate`` over the live banks not held
+    (``ctx.extra_total[r]`` less the banks held); which bank, in proportion to each bank's hazard.
+    """
+    held = int(c.wallets[i])
+    total = ctx.extra_total[r]
+    bits, j = held, 0
+    while bits:
+        if bits & 1:
+            total -= ctx.extra_rate[r, j]
+        bits >>= 1
+        j += 1
+    if total <= 0.0 or not rules.occurs(draws.uniform(word, k.multihome), total, ctx.dt):
+        return
+    best = math.inf
+    chosen = -1
+    for j in range(ctx.extra_rate.shape[1]):
+        rate = ctx.extra_rate[r, j]
+        if rate > 0.0 and not (held >> j) & 1:
+            time = -math.log1p(-draws.uniform(word, k.multihome_bank[j])) / rate
+            if time < best:
+                best = time
+                chosen = j
+    if chosen >= 0:
+        c.wallets[i] = held | (1 << chosen)
+
+
+@register_jitable(inline="always")
+def engagement(i, r, word, c, ctx, k) -> None:
+    """An engaged holder goes dormant with ``ctx.p_dormant[r]``; a dormant one wakes with ``p_wake[r]``."""
+    u = draws.uniform(word, k.dormancy)
+    if c.engaged[i]:
+        if u < ctx.p_dormant[r]:
+            c.engaged[i] = False
+    elif u < ctx.p_wake[r]:
+        c.engaged[i] = True
+
+
+@register_jitable(inline="always")
+def pay(i, r, word, c, ctx, k, tally) -> None:
+    """An engaged holder pays where merchants accept: its expected payments count, and it may pay at
+    least once (``ctx.p_pay``), which makes it active."""
+    if not c.engaged[i] or ctx.acceptance[r] <= 0.0:
+        return
+    public = 1 if c.public_sector[i] else 0
+    tally.payers[r, public] += 1
+    if draws.uniform(word, k.payment) < ctx.p_pay[r, public]:
+        c.last_paid[i] = ctx.step
+
+
+@register_jitable(inline="always")
+def count_citizen(i, r, c, ctx, tally) -> None:
+    """Add citizen i to the step's tallies: a holder, its wallets by bank, active or not."""
+    held = int(c.wallets[i])
+    if held:
+        tally.holders[r] += 1
+        j = 0
+        while held:
+            if held & 1:
+                tally.wallets_at[j, r] += 1
+            held >>= 1
+            j += 1
+    if ctx.step - int(c.last_paid[i]) < ctx.window:
+        tally.active[r] += 1
+
+
+@register_jitable(inline="always")
+def step_citizen(i, r, network_share, c, ctx, b, k, tally) -> None:
+    """One citizen's week (see the module docstring for the order)."""
+    word = agent_word(i, r, ctx.offsets, ctx)
+    if ctx.live[r]:
+        if c.wallets[i] == 0:
+            first_wallet(i, r, word, network_share, c, ctx, b, k)
+        else:
+            more_wallets(i, r, word, c, ctx, k)
+            engagement(i, r, word, c, ctx, k)
+        pay(i, r, word, c, ctx, k, tally)
+    elif ctx.whitelist_active and c.whitelisted[i] and c.wallets[i] == 0:
+        whitelist_wallet(i, r, word, c, ctx, b, k)
+    count_citizen(i, r, c, ctx, tally)
+
+
+@register_jitable(inline="always")
+def step_merchant(i, r, m, ctx, b, k, tally) -> None:
+    """A reachable merchant starts accepting at ``rules.merchant_accept_rate``; accepting ones are counted.
+
+    Reachable: its region is live, its acquiring bank is live, and the pilot's merchant coverage of the
+    region (below 1 in Olympic-only regions) includes it.
+    """
+    if not m.accepting[i]:
+        j = int(m.acquirer[i])
+        if ctx.live[r] and j >= 0 and ctx.bank_live[j] and m.coverage_rank[i] < ctx.coverage[r]:
+            rate = rules.merchant_accept_rate(
+                ctx.active_share[r],
+                ctx.incumbent_fee,
+                ctx.acquirer_push[j, r],
+                m.sector[i] == PUBLIC_SERVICES,
+                ctx.public_service_acceptance,
+                ctx.interoperable,
+                b,
+            )
+            word = agent_word(i, r, ctx.merchant_offsets, ctx)
+            if rules.occurs(draws.uniform(word, k.merchant_accept), rate, ctx.dt):
+                m.accepting[i] = True
+    if m.accepting[i]:
+        tally.accepting[r, int(m.size[i])] += 1
+
+
+# ---------------------------------------------------------------- array drivers (compiled by kernels.py)
+
+
+@register_jitable(inline="always")
+def citizens_week(regions, rows, row_regions, c, ctx, b, k, tally, neighbours, degree) -> None:
+    """``step_citizen`` for every row of ``regions`` (live), then for ``rows`` (white-listed elsewhere).
+
+    Citizen i's word-of-mouth share is neighbours[i] / degree[i], its neighbours holding a wallet when
+    the step began (``degree`` is empty when the run has no word of mouth).
+    """
+    network = degree.shape[0] > 0
+    for r in regions:
+        for i in range(ctx.offsets[r], ctx.offsets[r + 1]):
+            share = 0.0
+            if network and degree[i] > 0:
+                share = neighbours[i] / degree[i]
+            step_citizen(i, r, share, c, ctx, b, k, tally)
+    for n in range(rows.shape[0]):
+        step_citizen(rows[n], row_regions[n], 0.0, c, ctx, b, k, tally)
+
+
+@register_jitable(inline="always")
+def merchants_week(regions, m, ctx, b, k, tally) -> None:
+    for r in regions:
+        for i in range(ctx.merchant_offsets[r], ctx.merchant_offsets[r + 1]):
+            step_merchant(i, r, m, ctx, b, k, tally)
+
+
+# ---------------------------------------------------------------- lotteries
+
+
+@register_jitable(inline="always")
+def lottery_entrants(r, c, ctx, b, budget, residents, entry_key, priority_key, entrants, priority) -> int:
+    """Residents of region r who enter (``rules.lottery_entry_probability``), with their draw priority.
+
+    Fills ``entrants`` and ``priority`` (buffers of the region's size); returns how many entered.
+    """
+    n = 0
+    for i in range(ctx.offsets[r], ctx.offsets[r + 1]):
+        word = agent_word(i, r, ctx.offsets, ctx)
+        p = rules.lottery_entry_probability(float(c.habit[i]), budget, residents, b)
+        if draws.uniform(word, entry_key) < p:
+            entrants[n] = i
+            priority[n] = draws.uniform(word, priority_key)
+            n += 1
+    return n
+
+
+@register_jitable(inline="always")
+def lottery_effects(r, entrants, won, c, ctx, b, k, redeem_key, curious_key, outcome) -> None:
+    """What a lottery does to its entrants (in ``outcome``: winners, redeemed, wallets opened).
+
+    A winner redeems with ``lottery_redemption``: it opens a wallet if it has none and spends the envelope
+    (engaged, paid now); a loser opens a wallet anyway with ``lottery_entrant_adoption``.
+    """
+    for n in range(entrants.shape[0]):
+        i = entrants[n]
+        word = agent_word(i, r, ctx.offsets, ctx)
+        if won[n]:
+            outcome[0] += 1
+            if draws.uniform(word, redeem_key) >= b.lottery_redemption:
+                continue
+            if c.wallets[i] == 0:
+                if not open_first(i, r, word, c, ctx, k):
+                    continue
+                outcome[2] += 1
+            c.engaged[i] = True
+            c.last_paid[i] = ctx.step
+            outcome[1] += 1
+        elif c.wallets[i] == 0 and draws.uniform(word, curious_key) < b.lottery_entrant_adoption:
+            if open_first(i, r, word, c, ctx, k):
+                outcome[2] += 1
+
+
+@register_jitable(inline="always")
+def lottery(r, c, ctx, b, k, budget, residents, winners, lottery_keys, outcome) -> int:
+    """One red-envelope lottery in region r: entry, then the ``winners`` entrants of lowest priority win.
+
+    Priorities are the entrants' own draws, so a bigger lottery's winners include a smaller one's.
+    ``lottery_keys`` = (entry, priority, redeem, curious) keys; returns the number of entrants.
+    """
+    size = ctx.offsets[r + 1] - ctx.offsets[r]
+    entrants = np.empty(size, np.int64)
+    priority = np.empty(size, np.float64)
+    n = lottery_entrants(
+        r, c, ctx, b, budget, residents, lottery_keys[0], lottery_keys[1], entrants, priority
+    )
+    entrants, priority = entrants[:n], priority[:n]
+    won = np.zeros(n, np.bool_)
+    won[np.argsort(priority)[: min(winners, n)]] = True
+    lottery_effects(r, entrants, won, c, ctx, b, k, lottery_keys[2], lottery_keys[3], outcome)
+    return n
+
+
+# ---------------------------------------------------------------- the decisions' keys
+
+DecisionKeys = namedtuple(
+    "DecisionKeys",
+    [
+        "adopt",
+        "engage",
+        "multihome",
+        "dormancy",
+        "payment",
+        "merchant_accept",
+        "bank_choice",
+        "multihome_bank",
+    ],
+)
+
+
+def decision_keys(keys: draws.Keys, banks: list[str], compiled: bool) -> DecisionKeys:
+    """The keys of every decision of the phases; per-bank decisions are keyed by the bank's id.
+
+    ``compiled``: unsigned 64-bit numpy scalars and arrays for the kernels; plain ints for the agent engine.
+    """
+    names = DecisionKeys._fields[:6]
+    per_bank = [[keys[f"{decision}:{bank}"] for bank in banks] for decision in ("bank_choice", "multihome")]
+    if compiled:
+        return DecisionKeys(
+            *(np.uint64(keys[name]) for name in names), *(np.array(v, np.uint64) for v in per_bank)
+        )
+    return DecisionKeys(*(keys[name] for name in names), *(tuple(v) for v in per_bank))

@@ -6,8 +6,9 @@ this week's decisions of others until the next step. Rules whose inputs are the 
 (going dormant, waking, paying, one more wallet at bank j) are evaluated here, once per region, so the
 phases only compare each agent's draw with them.
 
-``Tally`` holds the step's counts per region, in agents (weights are applied by the metrics): every stock
-metric is a count of a named state (``phases.count_citizen``), every flow a count of events.
+``Tally`` holds the counts per region, in agents (weights are applied by the metrics). Stocks that only
+grow (holders, wallets by bank, merchants accepting) are running counts, added to where a decision changes
+them; the step's own counts (active users, payers) start from zero every step (``Tally.new_step``).
 """
 
 from __future__ import annotations
@@ -53,26 +54,35 @@ StepView = namedtuple(
     ],
 )
 
-Tally = namedtuple(
-    "Tally",
-    [
-        "holders",  # int64[R]: citizens with a wallet
-        "wallets_at",  # int64[B, R]: wallets at bank j
-        "active",  # int64[R]: paid within the window
-        "payers",  # int64[R, 2]: engaged holders where merchants accept, by public-sector flag
-        "accepting",  # int64[R, 3]: merchants accepting, by size
-    ],
-)
 
-
-def new_tally(regions: int, banks: int) -> Tally:
-    return Tally(
-        holders=np.zeros(regions, np.int64),
-        wallets_at=np.zeros((banks, regions), np.int64),
-        active=np.zeros(regions, np.int64),
-        payers=np.zeros((regions, 2), np.int64),
-        accepting=np.zeros((regions, 3), np.int64),
+class Tally(
+    namedtuple(
+        "Tally",
+        [
+            "holders",  # int64[R]: citizens with a wallet (running)
+            "wallets_at",  # int64[B, R]: wallets at bank j (running)
+            "accepting",  # int64[R, 3]: merchants accepting, by size (running)
+            "active",  # int64[R]: paid within the window (this step)
+            "payers",  # int64[R, 2]: engaged holders where shops accept, by public-sector flag (this step)
+        ],
     )
+):
+    __slots__ = ()
+
+    @classmethod
+    def zeros(cls, regions: int, banks: int) -> Tally:
+        return cls(
+            holders=np.zeros(regions, np.int64),
+            wallets_at=np.zeros((banks, regions), np.int64),
+            accepting=np.zeros((regions, 3), np.int64),
+            active=np.zeros(regions, np.int64),
+            payers=np.zeros((regions, 2), np.int64),
+        )
+
+    def new_step(self) -> None:
+        """Zero the step's own counts; running counts carry on."""
+        self.active[:] = 0
+        self.payers[:] = 0
 
 
 @dataclass

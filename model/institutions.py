@@ -118,7 +118,7 @@ class LocalGovernment(mesa.Agent):
             keys[f"lottery_{part}:{name}"] for part in ("entry", "priority", "redeem", "curious")
         )
         entrants, won, redeemed, opened = model.engine.lottery(
-            model.view, r, budget, agents * weight, envelopes, lottery_keys
+            model.view, model.tally, r, budget, agents * weight, envelopes, lottery_keys
         )
         return LotteryOutcome(
             registrations=entrants * weight,

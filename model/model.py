@@ -21,7 +21,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from . import domain, draws, metrics
-from .context import Institutions, new_tally, step_view
+from .context import Institutions, Tally, step_view
 from .engines import ENGINES, Engine
 from .engines.agents import AgentEngine
 from .engines.vectorized import VectorizedEngine
@@ -155,6 +155,7 @@ class EcnyModel(mesa.Model):
         self.adopted_share = np.zeros(regions)
         self.active_share = np.zeros(regions)
         self.acceptance = np.zeros(regions)
+        self.tally = Tally.zeros(regions, len(self.banks))
         compiled = self.engine_name == "vectorized"
         b, k = self.behaviour.params(), decision_keys(self.keys, self.bank_ids, compiled)
         self.engine: Engine = (
@@ -208,6 +209,7 @@ class EcnyModel(mesa.Model):
             self.behaviour,
         )
         self.engine.observe(view)
+        self.tally.new_step()
         multiplier = self.config.incentives.lottery_budget_multiplier
         lottery = np.zeros((2, len(self.region_names)))
         for government in self.governments:
@@ -215,9 +217,8 @@ class EcnyModel(mesa.Model):
             if outcome.registrations > 0:
                 self.lottery_records.append((self.week_end, government.index, outcome))
                 lottery[:, government.index] += outcome.transactions, outcome.value
-        tally = new_tally(len(self.region_names), len(self.banks))
-        self.engine.step(view, tally)
-        totals = metrics.step_values(self, view, tally, lottery)
+        self.engine.step(view, self.tally)
+        totals = metrics.step_values(self, view, self.tally, lottery)
         self.records.append(totals)
         pop = self.populations
         self.adopted_share = totals["citizens_with_wallet"] / pop

@@ -19,7 +19,7 @@ A merchant of a live region whose acquirer is live and that the pilot reaches ma
 
 The arguments are namedtuples of arrays: ``c`` citizens and ``m`` merchants (``state.py``), ``ctx`` the
 step (``context.StepView``), ``b`` the behavioural parameters, ``k`` the decision keys (``draws.Keys``),
-``tally`` the step's counts (``context.Tally``). Rows are global; a region's rows are contiguous.
+``tally`` the counts (``context.Tally``). Rows are global; a region's rows are contiguous.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def choose_bank(word, pull, keys) -> int:
 
 
 @register_jitable(inline="always")
-def open_first(i, r, word, c, ctx, k) -> bool:
+def open_first(i, r, word, c, ctx, k, tally) -> bool:
     """Open a citizen's first wallet at ``choose_bank``; it starts engaged. False if no bank is live."""
     j = choose_bank(word, ctx.bank_pull[r], k.bank_choice)
     if j < 0:
@@ -68,20 +68,22 @@ def open_first(i, r, word, c, ctx, k) -> bool:
     c.wallets[i] = 1 << j
     c.engaged[i] = True
     c.first_wallet_step[i] = ctx.step
+    tally.holders[r] += 1
+    tally.wallets_at[j, r] += 1
     return True
 
 
 @register_jitable(inline="always")
-def whitelist_wallet(i, r, word, c, ctx, b, k) -> bool:
+def whitelist_wallet(i, r, word, c, ctx, b, k, tally) -> bool:
     """A white-listed resident of a region not yet live opens a wallet at ``rules.whitelist_rate``."""
     rate = rules.whitelist_rate(float(c.habit[i]), b)
     if rules.occurs(draws.uniform(word, k.adopt), rate, ctx.dt):
-        return open_first(i, r, word, c, ctx, k)
+        return open_first(i, r, word, c, ctx, k, tally)
     return False
 
 
 @register_jitable(inline="always")
-def first_wallet(i, r, word, network_share, c, ctx, b, k) -> bool:
+def first_wallet(i, r, word, network_share, c, ctx, b, k, tally) -> bool:
     """A resident of a live region without a wallet opens one at ``rules.open_wallet_rate``.
 
     It starts engaged with ``rules.opening_engagement`` (a wallet opened under a bank push may not).
@@ -99,7 +101,7 @@ def first_wallet(i, r, word, network_share, c, ctx, b, k) -> bool:
     )
     if not rules.occurs(draws.uniform(word, k.adopt), rate, ctx.dt):
         return False
-    if not open_first(i, r, word, c, ctx, k):
+    if not open_first(i, r, word, c, ctx, k, tally):
         return False
     p = rules.opening_engagement(rate, habit, ctx.marketing[r], b)
     c.engaged[i] = draws.uniform(word, k.engage) < p
@@ -107,12 +109,16 @@ def first_wallet(i, r, word, network_share, c, ctx, b, k) -> bool:
 
 
 @register_jitable(inline="always")
-def more_wallets(i, r, word, c, ctx, k) -> None:
+def more_wallets(i, r, word, c, ctx, k, tally) -> None:
     """A holder opens one more wallet, at a live bank where it has none (competing hazards).
 
     Hazard of some extra wallet: the sum of ``rules.extra_wallet_rate`` over the live banks not held
-    (``ctx.extra_total[r]`` less the banks held); which bank, in proportion to each bank's hazard.
+    (``ctx.extra_total[r]`` less the banks held); which bank, in proportion to each bank's hazard. The sum
+    over every live bank bounds it, so a draw above that bound decides at once.
     """
+    u = draws.uniform(word, k.multihome)
+    if u >= ctx.extra_total[r] * ctx.dt:
+        return
     held = int(c.wallets[i])
     total = ctx.extra_total[r]
     bits, j = held, 0
@@ -121,7 +127,7 @@ def more_wallets(i, r, word, c, ctx, k) -> None:
             total -= ctx.extra_rate[r, j]
         bits >>= 1
         j += 1
-    if total <= 0.0 or not rules.occurs(draws.uniform(word, k.multihome), total, ctx.dt):
+    if total <= 0.0 or not rules.occurs(u, total, ctx.dt):
         return
     best = math.inf
     chosen = -1
@@ -134,6 +140,7 @@ def more_wallets(i, r, word, c, ctx, k) -> None:
                 chosen = j
     if chosen >= 0:
         c.wallets[i] = held | (1 << chosen)
+        tally.wallets_at[chosen, r] += 1
 
 
 @register_jitable(inline="always")
@@ -161,16 +168,8 @@ def pay(i, r, word, c, ctx, k, tally) -> None:
 
 @register_jitable(inline="always")
 def count_citizen(i, r, c, ctx, tally) -> None:
-    """Add citizen i to the step's tallies: a holder, its wallets by bank, active or not."""
-    held = int(c.wallets[i])
-    if held:
-        tally.holders[r] += 1
-        j = 0
-        while held:
-            if held & 1:
-                tally.wallets_at[j, r] += 1
-            held >>= 1
-            j += 1
+    """Count citizen i as active (paid within the window) or not; holders and wallets are counted where
+    they open (``open_first``, ``more_wallets``)."""
     if ctx.step - int(c.last_paid[i]) < ctx.window:
         tally.active[r] += 1
 
@@ -181,19 +180,19 @@ def step_citizen(i, r, network_share, c, ctx, b, k, tally) -> None:
     word = agent_word(i, r, ctx.offsets, ctx)
     if ctx.live[r]:
         if c.wallets[i] == 0:
-            first_wallet(i, r, word, network_share, c, ctx, b, k)
+            first_wallet(i, r, word, network_share, c, ctx, b, k, tally)
         else:
-            more_wallets(i, r, word, c, ctx, k)
+            more_wallets(i, r, word, c, ctx, k, tally)
             engagement(i, r, word, c, ctx, k)
         pay(i, r, word, c, ctx, k, tally)
     elif ctx.whitelist_active and c.whitelisted[i] and c.wallets[i] == 0:
-        whitelist_wallet(i, r, word, c, ctx, b, k)
+        whitelist_wallet(i, r, word, c, ctx, b, k, tally)
     count_citizen(i, r, c, ctx, tally)
 
 
 @register_jitable(inline="always")
 def step_merchant(i, r, m, ctx, b, k, tally) -> None:
-    """A reachable merchant starts accepting at ``rules.merchant_accept_rate``; accepting ones are counted.
+    """A reachable merchant starts accepting at ``rules.merchant_accept_rate`` (and is counted, by size).
 
     Reachable: its region is live, its acquiring bank is live, and the pilot's merchant coverage of the
     region (below 1 in Olympic-only regions) includes it.
@@ -213,8 +212,7 @@ def step_merchant(i, r, m, ctx, b, k, tally) -> None:
             word = agent_word(i, r, ctx.merchant_offsets, ctx)
             if rules.occurs(draws.uniform(word, k.merchant_accept), rate, ctx.dt):
                 m.accepting[i] = True
-    if m.accepting[i]:
-        tally.accepting[r, int(m.size[i])] += 1
+                tally.accepting[r, int(m.size[i])] += 1
 
 
 # ---------------------------------------------------------------- array drivers (compiled by kernels.py)
@@ -266,7 +264,7 @@ def lottery_entrants(r, c, ctx, b, budget, residents, entry_key, priority_key, e
 
 
 @register_jitable(inline="always")
-def lottery_effects(r, entrants, won, c, ctx, b, k, redeem_key, curious_key, outcome) -> None:
+def lottery_effects(r, entrants, won, c, ctx, b, k, tally, redeem_key, curious_key, outcome) -> None:
     """What a lottery does to its entrants (in ``outcome``: winners, redeemed, wallets opened).
 
     A winner redeems with ``lottery_redemption``: it opens a wallet if it has none and spends the envelope
@@ -280,19 +278,19 @@ def lottery_effects(r, entrants, won, c, ctx, b, k, redeem_key, curious_key, out
             if draws.uniform(word, redeem_key) >= b.lottery_redemption:
                 continue
             if c.wallets[i] == 0:
-                if not open_first(i, r, word, c, ctx, k):
+                if not open_first(i, r, word, c, ctx, k, tally):
                     continue
                 outcome[2] += 1
             c.engaged[i] = True
             c.last_paid[i] = ctx.step
             outcome[1] += 1
         elif c.wallets[i] == 0 and draws.uniform(word, curious_key) < b.lottery_entrant_adoption:
-            if open_first(i, r, word, c, ctx, k):
+            if open_first(i, r, word, c, ctx, k, tally):
                 outcome[2] += 1
 
 
 @register_jitable(inline="always")
-def lottery(r, c, ctx, b, k, budget, residents, winners, lottery_keys, outcome) -> int:
+def lottery(r, c, ctx, b, k, tally, budget, residents, winners, lottery_keys, outcome) -> int:
     """One red-envelope lottery in region r: entry, then the ``winners`` entrants of lowest priority win.
 
     Priorities are the entrants' own draws, so a bigger lottery's winners include a smaller one's.
@@ -307,7 +305,7 @@ def lottery(r, c, ctx, b, k, budget, residents, winners, lottery_keys, outcome) 
     entrants, priority = entrants[:n], priority[:n]
     won = np.zeros(n, np.bool_)
     won[np.argsort(priority)[: min(winners, n)]] = True
-    lottery_effects(r, entrants, won, c, ctx, b, k, lottery_keys[2], lottery_keys[3], outcome)
+    lottery_effects(r, entrants, won, c, ctx, b, k, tally, lottery_keys[2], lottery_keys[3], outcome)
     return n
 
 

@@ -196,6 +196,20 @@ class Oracle:
         return wallets, engaged, last_paid, accepting, active * c.weight
 
 
+def _assert_stocks_are_counts_of_states(model: EcnyModel) -> None:
+    """The running counts behind the metrics equal a recount of every agent's state."""
+    c, m, rec = model.citizens, model.merchants, model.records[-1]
+    region = c.region_of(np.arange(len(c)))
+    holders = np.bincount(region, weights=c.wallets != 0, minlength=len(model.region_names))
+    wallets = np.bincount(region, weights=np.bitwise_count(c.wallets), minlength=len(model.region_names))
+    shops = np.bincount(
+        m.region_of(np.arange(len(m))), weights=m.accepting, minlength=len(model.region_names)
+    )
+    np.testing.assert_array_equal(rec["citizens_with_wallet"], holders * c.weight)
+    np.testing.assert_array_equal(rec["personal_wallets_opened"], wallets * c.weight)
+    np.testing.assert_array_equal(rec["merchants_accepting"], shops * m.weight)
+
+
 @pytest.mark.parametrize(
     "name, overrides",
     [
@@ -225,6 +239,7 @@ def test_every_step_is_what_the_rules_and_draws_say(name, overrides):
             model.merchants.accepting, accepting, err_msg=f"merchants at {model.steps}"
         )
         np.testing.assert_array_equal(model.records[-1]["active_users"], active)
+        _assert_stocks_are_counts_of_states(model)
         oracle.previous = model.records[-1]
         held = before[0] != 0
         changes["opened"] += int(np.sum(~held & (c.wallets != 0)))

@@ -33,6 +33,7 @@ class Engine(Protocol):
     def lottery(
         self,
         view: StepView,
+        tally: Tally,
         region: int,
         budget: float,
         residents: float,

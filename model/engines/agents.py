@@ -111,10 +111,11 @@ class AgentEngine:
     def observe(self, view: StepView) -> None:
         self.people.do("observe")
 
-    def lottery(self, view, region, budget, residents, winners, keys):
+    def lottery(self, view, tally, region, budget, residents, winners, keys):
         outcome = np.zeros(3, np.int64)
+        c = self.citizens.arrays
         entrants = phases.lottery(
-            region, self.citizens.arrays, view, self.b, self.k, budget, residents, winners, keys, outcome
+            region, c, view, self.b, self.k, tally, budget, residents, winners, keys, outcome
         )
         return lottery_counts(outcome, entrants)
 

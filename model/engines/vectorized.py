@@ -77,7 +77,7 @@ class VectorizedEngine:
 
     # ------------------------------------------------------------------ the step
 
-    def lottery(self, view, region, budget, residents, winners, keys):
+    def lottery(self, view, tally, region, budget, residents, winners, keys):
         outcome = np.zeros(3, np.int64)
         entrants = self.kernels.lottery(
             region,
@@ -85,6 +85,7 @@ class VectorizedEngine:
             view,
             self.b,
             self.k,
+            tally,
             budget,
             residents,
             winners,

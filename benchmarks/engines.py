@@ -12,7 +12,7 @@ What is measured, each in a fresh Python process so that memory figures are the 
    figure and its whole-run time are extrapolated from those steps), and the speed-up compares both
    engines over the same first steps. Set-up (building the population, and the word-of-mouth graphs,
    which the vectorized engine otherwise builds in the step a region goes live) is timed apart from the
-   steps. There is no JIT compilation to warm up: the engines are numpy only.
+   steps. The vectorized engine's kernels are compiled by numba before anything is timed (item 5).
 2. Peak memory per citizen: (peak resident memory - resident memory before the model was built) /
    citizen agents, the network, merchants, banks and every temporary of the steps included.
 3. End to end: wall time of ``python run.py scenarios/baseline.toml`` at its default scale, from the
@@ -20,6 +20,11 @@ What is measured, each in a fresh Python process so that memory figures are the 
 4. Large run: ``python run.py benchmarks/footprint_2021.toml --scale 1``: the end-2021 pilot footprint
    (waves 1, 2 and olympic live, 3 and 4 never, no white lists), every one of its ~154 million residents an
    agent, April 2020 to December 2021; wall time and peak memory.
+5. Old against new: the 1M-citizen all-live measurement of item 1, run alternately by this tree and by the
+   reference (``--reference``, by default ``REFERENCE``, the engine before common random numbers, checked
+   out in a temporary git worktree and run by the same interpreter), twice each; the best of each is
+   compared. Also the kernels' JIT compile time in a fresh numba cache, and the time to load them from the
+   cache, each in a new process.
 
 The machine may be shared (other work, other developers' test runs): the load average before and after is
 recorded, step throughput is judged on the process's CPU time (wall time is shown beside it), and the end to
@@ -38,6 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,6 +58,7 @@ AGENT_STEPS = {10_000: 30, 100_000: 10, 1_000_000: 2}
 QUICK_AGENT_STEPS = {10_000: 10, 100_000: 3}
 GIB = 2**30
 
+REFERENCE = "e56b9c1"  # main before common random numbers: the numpy engine of the first build
 TARGETS = {
     "speedup_100k": ("vectorized / agent engine citizen-steps per second at 100k citizens", ">=", 100.0),
     "ns_per_citizen_step_1m": (
@@ -59,6 +67,7 @@ TARGETS = {
         50.0,
     ),
     "bytes_per_citizen": ("peak memory per citizen, network included (1M citizens, all live)", "<=", 64.0),
+    "ns_vs_reference": ("ns per citizen-step at 1M citizens, this engine / the reference's", "<=", 1.2),
     "baseline_end_to_end_s": ("baseline at the default scale, end to end (s, fastest run)", "<", 5.0),
     "large_peak_gib": ("end-2021 footprint at scale 1, peak memory (GiB)", "<", 24.0),
 }
@@ -94,7 +103,8 @@ def throughput(engine: str, citizens: int, name: str, steps: int | None) -> dict
     from model import EcnyModel, load_scenario
 
     scenario = load_scenario(BASELINE, workload(name))
-    probe = EcnyModel(scenario, scale=1e12)  # one agent per simulated region: which regions hold agents
+    probe = EcnyModel(scenario, scale=1e12)  # compiles (or loads) the kernels, if the engine has any
+    probe.step()  # one agent per simulated region: which regions hold agents
     simulated = float(probe.populations[np.diff(probe.citizens.offsets) > 0].sum())
     del probe
     before = _rss()
@@ -116,7 +126,7 @@ def throughput(engine: str, citizens: int, name: str, steps: int | None) -> dict
         "engine": engine,
         "workload": name,
         "citizens": len(model.citizens),
-        "merchants": len(model.merchants),
+        "merchants": len(getattr(model, "businesses", None) or model.merchants),
         "scale": model.scale,
         "horizon_steps": len(model.dates),
         "build_seconds": build,
@@ -132,10 +142,21 @@ def throughput(engine: str, citizens: int, name: str, steps: int | None) -> dict
 # ---------------------------------------------------------------- in the parent process
 
 
-def child(spec: dict[str, Any], timeout: float = 7200) -> dict[str, Any]:
+def compile_times() -> dict[str, float]:
+    """In a child: seconds to compile the kernels into an empty cache (``NUMBA_CACHE_DIR``) and run a step."""
+    started = time.perf_counter()
+    from model import EcnyModel, load_scenario
+
+    imported = time.perf_counter()
+    EcnyModel(load_scenario(BASELINE), scale=1e7).step()
+    return {"import_seconds": imported - started, "first_step_seconds": time.perf_counter() - imported}
+
+
+def child(spec: dict[str, Any], timeout: float = 7200, tree: Path = ROOT, env=None) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.engines", "--child", json.dumps(spec)],
-        cwd=ROOT,
+        cwd=tree,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -190,6 +211,7 @@ def rates(result: dict[str, Any], steps: int | None = None) -> dict[str, float]:
 def machine() -> dict[str, Any]:
     import matplotlib
     import mesa
+    import numba
     import numpy
     import pandas
     import pyarrow
@@ -213,7 +235,7 @@ def machine() -> dict[str, Any]:
         pandas=pandas.__version__,
         pyarrow=pyarrow.__version__,
         matplotlib=matplotlib.__version__,
-        numba="not used",
+        numba=numba.__version__,
         platform=platform.platform(),
     )
     return info
@@ -263,7 +285,7 @@ def large_run(scale: float) -> dict[str, Any]:
         "command": " ".join(["python", *argv[1:]]),
         "scale": scale,
         "citizens": info["citizen_agents"],
-        "merchants": info["merchant_agents"],
+        "merchants": info.get("business_agents", info.get("merchant_agents")),
         "steps": info["steps"],
         "seconds": run["seconds"],
         "cpu_seconds": run["cpu_seconds"],
@@ -303,9 +325,71 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             result.update(rates(result))
             rows.append(result)
     results["throughput"] = rows
+    if not args.skip_reference:
+        results["reference"] = against_reference(args.reference)
+    results["jit"] = jit_times()
     results["load_after"] = os.getloadavg()
     results["targets"] = judge(results)
     return results
+
+
+@contextmanager
+def reference_tree(reference: str) -> Iterator[Path]:
+    """A folder holding the reference's code: ``reference`` itself, or a temporary worktree of that commit."""
+    if Path(reference).is_dir():
+        yield Path(reference)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="bench-reference-"))
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(folder), reference],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield folder
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, check=False, capture_output=True
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def against_reference(reference: str, repeats: int = 2) -> dict[str, Any]:
+    """The 1M all-live measurement by the reference and by this tree, alternately, ``repeats`` times each."""
+    spec = {"engine": "vectorized", "citizens": 1_000_000, "workload": "all-live", "steps": None}
+    runs: dict[str, list[dict[str, Any]]] = {"reference": [], "this": []}
+    with reference_tree(reference) as tree:
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=tree, capture_output=True, text=True, check=False
+            ).stdout.strip()
+            or reference
+        )
+        for k in range(repeats):
+            for label, where in (("reference", tree), ("this", ROOT)):
+                print(f"{label} 1M all-live, run {k + 1} ...", file=sys.stderr, flush=True)
+                result = child(spec, tree=where)
+                result.update(rates(result))
+                runs[label].append(result)
+    best = {label: min(rows, key=lambda r: r["ns_per_citizen_step"]) for label, rows in runs.items()}
+    return {"commit": commit, "runs": runs, "best": best}
+
+
+def jit_times() -> dict[str, float]:
+    """Compile the kernels into an empty numba cache, then load them from it, each in a fresh process."""
+    cache = Path(tempfile.mkdtemp(prefix="bench-numba-"))
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    try:
+        cold = child({"compile": True}, env=env)
+        warm = child({"compile": True}, env=env)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+    return {
+        "compile_seconds": cold["first_step_seconds"],
+        "cached_seconds": warm["first_step_seconds"],
+        "import_seconds": warm["import_seconds"],
+    }
 
 
 def _find(rows, engine: str, n: int, name: str = "all-live"):
@@ -326,6 +410,11 @@ def judge(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     if big:
         measured["ns_per_citizen_step_1m"] = big["ns_per_citizen_step"]
         measured["bytes_per_citizen"] = big["bytes_per_citizen"]
+    if "reference" in results:
+        best = results["reference"]["best"]
+        measured["ns_vs_reference"] = (
+            best["this"]["ns_per_citizen_step"] / best["reference"]["ns_per_citizen_step"]
+        )
     measured["baseline_end_to_end_s"] = results["end_to_end"]["min_seconds"]
     if "large" in results:
         measured["large_peak_gib"] = results["large"]["peak_gib"]
@@ -357,7 +446,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"| Python | {m['python']} |",
         f"| numpy / mesa / pandas / pyarrow / matplotlib | {m['numpy']} / {m['mesa']} / {m['pandas']} / "
         f"{m['pyarrow']} / {m['matplotlib']} |",
-        f"| numba | {m['numba']} (no JIT warm-up to report) |",
+        f"| numba | {m['numba']} |",
         f"| load average (1, 5, 15 min) before / after | {_load(results['load_before'])} / "
         f"{_load(results['load_after'])} |",
         "",
@@ -414,6 +503,44 @@ def markdown(results: dict[str, Any]) -> str:
             f"{agents_1m['horizon_steps']}-step run would take about {whole / 3600:.1f} hours "
             f"(set-up {agents_1m['build_seconds']:.0f} s).",
         ]
+    if "reference" in results:
+        ref = results["reference"]
+        lines += [
+            "",
+            f"## Old against new (reference: `{ref['commit']}`)",
+            "",
+            "1M citizen agents, all live, word of mouth, 300 weekly steps; each tree run twice, alternately, "
+            "in the same benchmark run; the best of each is compared.",
+            "",
+            "| engine | run | ns per citizen-step (CPU) | wall ns per citizen-step | peak bytes per citizen "
+            "| engine bytes per citizen |",
+            "|---|---|---|---|---|---|",
+        ]
+        for label, name in (("reference", f"reference ({ref['commit']})"), ("this", "this tree")):
+            for k, row in enumerate(ref["runs"][label], 1):
+                engine_bytes = row.get("engine_bytes")
+                per = f"{engine_bytes / row['citizens']:.1f}" if engine_bytes else "-"
+                lines.append(
+                    f"| {name} | {k} | {row['ns_per_citizen_step']:.2f} "
+                    f"| {row['wall_ns_per_citizen_step']:.2f} | {row['bytes_per_citizen']:.0f} | {per} |"
+                )
+        ratio = ref["best"]["this"]["ns_per_citizen_step"] / ref["best"]["reference"]["ns_per_citizen_step"]
+        lines += [
+            "",
+            f"Best against best: this tree takes {ratio:.2f}x the reference's time per citizen-step.",
+        ]
+    if "jit" in results:
+        jit = results["jit"]
+        lines += [
+            "",
+            "## JIT compilation (numba)",
+            "",
+            "First step of a fresh process with an empty numba cache: "
+            f"{jit['compile_seconds']:.1f} s (compiling the kernels); with the cache filled: "
+            f"{jit['cached_seconds']:.2f} s (loading them); importing the package: "
+            f"{jit['import_seconds']:.2f} s. The cache lives in `model/__pycache__/numba-<hash of the "
+            "compiled sources>/`, so a change to any of them compiles afresh.",
+        ]
     e2e = results["end_to_end"]
     lines += [
         "",
@@ -455,10 +582,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large-scale", type=float, default=1.0, help="residents per agent (default 1)")
     parser.add_argument("--repeats", type=int, default=3, help="end-to-end runs (default 3)")
     parser.add_argument("--out-dir", type=Path, default=HERE, help="where to write (default benchmarks/)")
+    parser.add_argument(
+        "--reference", default=REFERENCE, help=f"commit (or folder) to compare against (default {REFERENCE})"
+    )
+    parser.add_argument("--skip-reference", action="store_true", help="no old-against-new comparison")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         spec = json.loads(args.child)
+        if spec.get("compile"):
+            print(json.dumps(compile_times()))
+            return 0
         print(json.dumps(throughput(spec["engine"], spec["citizens"], spec["workload"], spec["steps"])))
         return 0
     if args.quick:

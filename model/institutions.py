@@ -1,8 +1,8 @@
 """The institutions both engines share: operating banks and local governments, as Mesa agents.
 
-They act once per step, before citizens and merchants: a government opens its region's pilot and draws its
-lotteries; a bank, once it has joined, spreads its marketing budget over the live regions. What they decide
-reaches citizens and merchants through the step's view (``context.step_view``).
+They act once per step, before citizens and businesses: a government opens its region's pilot, runs its
+e-CNY programme and draws its lotteries; a bank, once it has joined, runs its wallet campaign over the live
+regions. What they decide reaches citizens and businesses through the step's view (``context.step_view``).
 """
 
 from __future__ import annotations
@@ -26,35 +26,56 @@ def on(day: date | None, when: date) -> bool:
     return day is not None and day <= when
 
 
-class Bank(mesa.Agent):
-    """An operating institution: opens wallets once it has joined, spends its budget where pilots are live.
+class Profile:
+    """A dated profile: linear between its dates, flat before the first and after the last."""
 
-    ``allocation`` says how: "market_left" (history) spreads the budget by residents still without a
-    wallet (``rules.allocate_budget``), the model's one channel between regions; "population" spends the
-    same yuan per resident in every live region (``rules.allocate_by_population``), no channel.
+    def __init__(self, points: dict[date, float]) -> None:
+        days = sorted(points)
+        self.days = np.array([d.toordinal() for d in days], np.float64)
+        self.values = np.array([points[d] for d in days], np.float64)
+
+    def __call__(self, when: date) -> float:
+        return float(np.interp(when.toordinal(), self.days, self.values))
+
+
+class Bank(mesa.Agent):
+    """An operating institution: opens wallets once it has joined and runs a wallet campaign.
+
+    Its campaign asks each employee for ``campaign(t)`` wallet sign-ups a year (the staff targets of 2021,
+    counted in reviews and bonuses), times its ``target_intensity``: ``staff * campaign(t) * intensity``
+    sign-ups a year, spread over the live regions. ``allocation`` says how: "market_left" (history) by
+    residents still without a wallet (``rules.allocate_budget``), the model's one channel between regions;
+    "population" the same per resident in every live region (``rules.allocate_by_population``), no channel.
+    ``push`` is the result: sign-ups asked per resident per year, by region.
     """
 
-    def __init__(self, model: EcnyModel, index, bank_id, joins, budget, intensity, reach, allocation):
+    def __init__(self, model: EcnyModel, index, bank_id, joins, staff, intensity, reach, allocation):
         super().__init__(model)
         self.index, self.bank_id = index, bank_id
         self.joins: date | None = joins
-        self.budget_yuan_per_year, self.target_intensity, self.reach = budget, intensity, reach
+        self.staff, self.target_intensity, self.reach = staff, intensity, reach
         self.allocation = allocation
         self.live = False
-        self.push = np.zeros(len(model.region_names))  # yuan per resident per year, by region
+        self.push = np.zeros(len(model.region_names))
+
+    def sign_ups(self) -> float:
+        """Wallet sign-ups a year its staff are asked for now (0 before it joins)."""
+        if not self.live:
+            return 0.0
+        return self.staff * self.model.campaign(self.model.week_end) * self.target_intensity
 
     def step(self) -> None:
         model = self.model
         self.live = on(self.joins, model.week_end)
         live_regions = np.array([g.live for g in model.governments])
-        budget = self.budget_yuan_per_year if self.live else 0.0
         if self.allocation == "population":
-            spend = rules.allocate_by_population(
-                budget, model.populations, live_regions, model.populations.sum()
+            spread = rules.allocate_by_population(
+                self.sign_ups(), model.populations, live_regions, model.populations.sum()
             )
         else:
-            spend = rules.allocate_budget(budget, model.populations, model.adopted_share, live_regions)
-        self.push = spend / model.populations
+            adopted = model.shares["adopted_share"]
+            spread = rules.allocate_budget(self.sign_ups(), model.populations, adopted, live_regions)
+        self.push = spread / model.populations
 
 
 @dataclass
@@ -73,23 +94,27 @@ class LotteryOutcome:
 
 
 class LocalGovernment(mesa.Agent):
-    """One per region: when its pilot goes live, how far merchants are reached, and its lotteries."""
+    """One per region: when its pilot goes live, how far merchants are reached, its e-CNY programme
+    (subsidies, procurement and loans paid in e-CNY, yuan a year) and its lotteries."""
 
-    def __init__(self, model: EcnyModel, index, region, starts, full_pilot, coverage, lotteries):
+    def __init__(self, model: EcnyModel, index, region, starts, full_pilot, coverage, lotteries, programmes):
         super().__init__(model)
         self.index, self.region = index, region
         self.pilot_start: date | None = starts
         self.full_pilot: date | None = full_pilot
         self.partial_coverage = coverage
-        self.lotteries = lotteries
+        self.lotteries, self.programmes = lotteries, programmes
         self.live = False
         self.coverage = 0.0
+        self.programme_yuan = 0.0  # yuan a year of the programmes running this week
 
     def step(self) -> None:
         when = self.model.week_end
         self.live = on(self.pilot_start, when)
         full = on(self.full_pilot, when)
         self.coverage = 1.0 if self.live and full else (self.partial_coverage if self.live else 0.0)
+        running = [p.yuan_per_year for p in self.programmes if p.start <= when <= p.end]
+        self.programme_yuan = float(sum(running)) if self.live else 0.0
 
     def run_lotteries(self, week_start: date, week_end: date, multiplier: float) -> LotteryOutcome:
         """Draw every lottery of this region that starts in this step's week (only once it is live)."""

@@ -54,13 +54,14 @@ def _cache_folder(digest: str) -> Path:
 
 @cache
 def compiled() -> SimpleNamespace:
-    """The compiled kernels: ``citizens_week``, ``merchants_week`` and ``lottery``."""
+    """The compiled kernels: ``citizens_week``, ``businesses_week``, ``acquirers`` and ``lottery``."""
     numba.config.CACHE_DIR = str(_cache_folder(source_digest()))
     # The weekly kernels allocate nothing, so they run without numba's reference counting (_nrt=False),
     # which otherwise counts every array a phase reads out of its namedtuples: 20x slower.
     week = numba.njit(cache=True, _nrt=False)
     return SimpleNamespace(
         citizens_week=week(phases.citizens_week),
-        merchants_week=week(phases.merchants_week),
+        businesses_week=week(phases.businesses_week),
+        acquirers=week(phases.acquirers),
         lottery=numba.njit(cache=True)(phases.lottery),
     )

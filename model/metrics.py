@@ -1,10 +1,11 @@
 """The metrics: one definition each, from the step's tallies to the tidy table every later layer reads.
 
-A stock is a count of agents in a named state (``phases.count_citizen``, ``phases.step_merchant``) times
-the residents (or merchants) an agent stands for; a flow counts the step's events; a cumulative metric
-sums its flow from the run's start. Per region and ``national`` (the sum over regions); nationally also
-``wallet_share:<bank>``. Lottery rows (``lottery_registrations``, ``lottery_winners``,
-``lottery_redeemed``, ``lottery_redemption_rate``) appear at the step of each draw, for its region only.
+A stock is a count of agents in a named state (``phases.py``) times the residents (or businesses) an agent
+stands for; a flow counts the step's events; a cumulative metric sums its flow from the run's start. Per
+region and ``national`` (the sum over regions); nationally also ``wallet_share:<bank>``. Lottery rows
+(``lottery_registrations``, ``lottery_winners``, ``lottery_redeemed``, ``lottery_redemption_rate``) appear
+at the step of each draw, for its region only. Each name and meaning matches a published series where one
+exists (``shared/domain/README.md``); ``METRICS`` states them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .context import StepView, Tally
+from . import rules
+from .context import Institutions, StepView
 
 if TYPE_CHECKING:
     from .model import EcnyModel
@@ -35,46 +37,121 @@ METRICS = (
     Metric(
         "personal_wallets_opened",
         "wallets",
-        "wallets at the operating institutions, cumulative; a resident with wallets at k operators counts "
-        "k (multi-homing); white-listed residents of regions not yet live count",
+        "personal wallets opened at the operating institutions, cumulative; a resident with wallets at k "
+        "operators counts k (multi-homing); white-listed residents of regions not yet live count",
+    ),
+    Metric(
+        "app_wallets_opened",
+        "wallets",
+        "residents who set up a wallet through the public e-CNY app (from its launch), cumulative: one per "
+        "person, closer to people than to wallets",
     ),
     Metric("active_users", "people", "residents who paid in e-CNY in the last 4 weeks"),
-    Metric("merchants_accepting", "merchants", "merchants (outlets) accepting e-CNY"),
+    Metric("engaged_holders", "people", "wallet holders who use e-CNY where shops accept it (not dormant)"),
+    Metric("merchants_accepting", "merchants", "outlets (merchants) accepting e-CNY from residents"),
     Metric(
         "acceptance_scenarios",
         "scenarios",
-        "acceptance points of merchants accepting e-CNY (a merchant of size s has points_by_size[s])",
+        "acceptance points of outlets accepting e-CNY (an outlet of size s has points_by_size[s])",
     ),
     Metric(
-        "transactions_weekly",
-        "transactions",
-        "e-CNY payments by residents in the step (expected count), lottery envelopes included",
+        "corporate_wallets_opened",
+        "wallets",
+        "businesses, public bodies and state units holding a corporate (unit) wallet, cumulative",
     ),
-    Metric("transaction_value_weekly", "yuan", "their value: ticket_yuan each, envelopes at face value"),
-    Metric("transactions_cumulative", "transactions", "transactions_weekly summed from the run's start"),
-    Metric("transaction_value_cumulative", "yuan", "transaction_value_weekly summed from the run's start"),
+    Metric("b2b_users", "businesses", "businesses paying other businesses in e-CNY"),
+    Metric(
+        "transactions_retail_weekly", "transactions", "residents' e-CNY payments, lottery envelopes included"
+    ),
+    Metric("transactions_corporate_weekly", "transactions", "payments between businesses (B2B)"),
+    Metric(
+        "transactions_government_weekly",
+        "transactions",
+        "wages paid in e-CNY (one a month) and programme payments (subsidies, procurement, loans)",
+    ),
+    Metric("transactions_weekly", "transactions", "all e-CNY payments: retail, corporate and government"),
+    Metric(
+        "transaction_value_retail_weekly", "yuan", "their value: ticket_yuan each, envelopes at face value"
+    ),
+    Metric("transaction_value_corporate_weekly", "yuan", "B2B value: b2b_yuan_per_week per B2B user"),
+    Metric("transaction_value_government_weekly", "yuan", "e-CNY wages, and programme yuan paid"),
+    Metric("transaction_value_weekly", "yuan", "the value of all e-CNY payments"),
+    Metric("ecny_held_personal", "yuan", "e-CNY held in residents' wallets (rules.personal_balances)"),
+    Metric("ecny_held_corporate", "yuan", "e-CNY held in corporate wallets (rules.corporate_balances)"),
+    Metric("ecny_in_circulation", "yuan", "e-CNY held in all wallets, the stock counted in M0 from Dec 2022"),
 )
-FLOWS = {
-    "transactions_weekly": "transactions_cumulative",
-    "transaction_value_weekly": "transaction_value_cumulative",
+# every weekly flow also has its cumulative sum, named with "_cumulative"
+FLOWS = tuple(m.name for m in METRICS if m.name.endswith("_weekly"))
+CUMULATIVE = {flow: flow.removesuffix("_weekly") + "_cumulative" for flow in FLOWS}
+UNITS = {m.name: m.unit for m in METRICS}
+DEFINITIONS = {m.name: m for m in METRICS} | {
+    cumulative: Metric(cumulative, UNITS[flow], f"{flow} summed from the run's start")
+    for flow, cumulative in CUMULATIVE.items()
 }
+# last week's region shares that this week's decisions read (context.StepView)
+SHARES = ("acceptance", "active_share", "adopted_share", "app_share", "b2b_share")
 
 
-def step_values(model: EcnyModel, view: StepView, tally: Tally, lottery: np.ndarray) -> dict[str, np.ndarray]:
+def step_values(
+    model: EcnyModel, view: StepView, now: Institutions, lottery: np.ndarray
+) -> dict[str, np.ndarray]:
     """Every per-region metric of a step (``lottery``: [2, R] transactions and value of its draws)."""
-    cw, mw, b = model.citizens.weight, model.merchants.weight, model.behaviour
+    tally, b, s = model.tally, model.behaviour, model.config
+    cw, bw = model.citizens.weight, model.businesses.weight
+    years, weeks = model.dt, model.step_days / 7.0
     payments = (tally.payers * view.payments).sum(axis=1) * cw
     accepting = tally.accepting.astype(np.float64)
-    return {
+    retail_value = payments * b.ticket_yuan
+    payroll = tally.public_holders * cw * view.payroll_share
+    wages = payroll * s.government.wage_yuan_per_year * years
+    programme = np.array([g.programme_yuan for g in model.governments]) * years
+    b2b = tally.b2b * bw * b.b2b_yuan_per_week * weeks
+    holders = tally.holders * cw
+    values = {
         "live": view.live.astype(np.float64),
-        "citizens_with_wallet": tally.holders * cw,
+        "citizens_with_wallet": holders,
         "personal_wallets_opened": tally.wallets_at.sum(axis=0) * cw,
+        "app_wallets_opened": tally.app_wallets * cw,
         "active_users": tally.active * cw,
-        "merchants_accepting": accepting.sum(axis=1) * mw,
-        "acceptance_scenarios": (accepting @ np.asarray(model.config.population.points_by_size)) * mw,
-        "transactions_weekly": payments + lottery[0],
-        "transaction_value_weekly": payments * b.ticket_yuan + lottery[1],
+        "engaged_holders": tally.engaged * cw,
+        "merchants_accepting": accepting.sum(axis=1) * bw,
+        "acceptance_scenarios": (accepting @ np.asarray(s.population.points_by_size)) * bw,
+        "corporate_wallets_opened": tally.corporate * bw,
+        "b2b_users": tally.b2b * bw,
+        "transactions_retail_weekly": payments + lottery[0],
+        "transactions_corporate_weekly": b2b / b.b2b_ticket_yuan,
+        "transactions_government_weekly": payroll * 12.0 * years + programme / b.b2b_ticket_yuan,
+        "transaction_value_retail_weekly": retail_value + lottery[1],
+        "transaction_value_corporate_weekly": b2b,
+        "transaction_value_government_weekly": wages + programme,
+        "ecny_held_personal": rules.personal_balances(
+            retail_value / weeks, wages / weeks, holders - tally.engaged * cw, b
+        ),
+        "ecny_held_corporate": rules.corporate_balances((b2b + programme) / weeks, b),
         "wallets_at": tally.wallets_at * cw,
+    }
+    for part in ("transactions", "transaction_value"):
+        values[f"{part}_weekly"] = sum(
+            values[f"{part}_{k}_weekly"] for k in ("retail", "corporate", "government")
+        )
+    values["ecny_in_circulation"] = values["ecny_held_personal"] + values["ecny_held_corporate"]
+    return values
+
+
+def shares(model: EcnyModel, totals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """This week's region shares, which next week's decisions read (synchronous updates)."""
+    pop, firms = model.populations, model.business_total
+    return {
+        "acceptance": np.divide(
+            totals["acceptance_scenarios"],
+            model.merchant_points_total,
+            out=np.zeros(len(pop)),
+            where=model.merchant_points_total > 0,
+        ),
+        "active_share": totals["active_users"] / pop,
+        "adopted_share": totals["citizens_with_wallet"] / pop,
+        "app_share": totals["app_wallets_opened"] / pop,
+        "b2b_share": totals["b2b_users"] / firms,
     }
 
 
@@ -84,11 +161,9 @@ def metric_cube(model: EcnyModel) -> tuple[list[str], np.ndarray]:
     steps, regions = len(records), len(model.region_names)
     names, layers = ["population"], [np.broadcast_to(model.populations, (steps, regions))]
     for metric in METRICS[1:]:
-        if metric.name in FLOWS.values():
-            continue
         layers.append(np.array([rec[metric.name] for rec in records]).reshape(steps, regions))
         names.append(metric.name)
-    for flow, cumulative in FLOWS.items():
+    for flow, cumulative in CUMULATIVE.items():
         layers.append(np.cumsum(layers[names.index(flow)], axis=0))
         names.append(cumulative)
     at = np.array([rec["wallets_at"] for rec in records]).reshape(steps, len(model.bank_ids), regions)

@@ -1,12 +1,13 @@
 """``EcnyModel``: the Mesa model. One run is a pure function of (resolved scenario, seed).
 
-A step is one week (``run.step_days``) of calendar time and goes: local governments open pilots, banks
-spread their budgets over live regions, the step's view is fixed (``context.step_view``), citizens read
-their word-of-mouth share, lotteries are drawn, citizens and merchants decide (``phases.py``, in the chosen
+A step is one week (``run.step_days``) of calendar time and goes: local governments open pilots and run
+their programmes, banks run their campaigns over live regions, the step's view is fixed
+(``context.step_view``), businesses choose their bank again if one has joined, citizens read their
+word-of-mouth share, lotteries are drawn, citizens and businesses decide (``phases.py``, in the chosen
 engine) and are counted, totals are recorded. The results are a tidy table (date, region, metric, value).
 
 What a region's agents are and draw does not depend on the other regions, the horizon or the engine
-(``population.py``, ``draws.py``); the only channel between regions is how banks spread their budgets
+(``population.py``, ``draws.py``); the only channel between regions is how banks spread their campaigns
 (``banks.allocation``).
 """
 
@@ -25,14 +26,19 @@ from .context import Institutions, Tally, step_view
 from .engines import ENGINES, Engine
 from .engines.agents import AgentEngine
 from .engines.vectorized import VectorizedEngine
-from .institutions import Bank, LocalGovernment, LotteryOutcome
+from .institutions import Bank, LocalGovernment, LotteryOutcome, Profile
 from .phases import decision_keys
-from .population import build_citizens, build_merchants
+from .population import OUTLETS, build_businesses, build_citizens
 from .scenario import Scenario
 
 
 def _when(value) -> date | None:
     return None if value == "never" else value
+
+
+def _earliest(*days: date | None) -> date | None:
+    known = [d for d in days if d is not None]
+    return min(known) if known else None
 
 
 class EcnyModel(mesa.Model):
@@ -59,6 +65,7 @@ class EcnyModel(mesa.Model):
         self.dt = run.step_days / 365.25
         self.active_window = math.ceil(28 / run.step_days)  # "paid in the last 4 weeks"
         self.week_end = run.start
+        self.campaign = Profile(scenario.banks.campaign)
         self._setup_regions(scenario)
         self._setup_banks(scenario)
         self._setup_population(scenario)
@@ -72,8 +79,10 @@ class EcnyModel(mesa.Model):
         frame = domain.regions()
         self.region_names = frame["region"].tolist()
         self.populations = frame["population_2020"].to_numpy(np.float64)
+        self.pilot_regions = (frame["wave"] != domain.NO_WAVE).to_numpy()
         waves = {w: _when(d) for w, d in s.pilot.waves.items()}
         full = _when(s.pilot.olympic_full_pilot)
+        nationwide = _when(s.pilot.nationwide)
         self.governments: list[LocalGovernment] = []
         for r, row in enumerate(frame.itertuples()):
             olympic = row.wave == "olympic"
@@ -82,21 +91,23 @@ class EcnyModel(mesa.Model):
                 start = full
             if row.region in s.pilot.region_start:
                 start = _when(s.pilot.region_start[row.region])
-            lotteries = [lot for lot in s.incentives.lotteries if lot.region == row.region]
+            province = _when(s.pilot.province_start.get(row.province, "never"))
+            start = _earliest(start, province, nationwide)
             self.governments.append(
                 LocalGovernment(
                     self,
                     r,
                     row.region,
                     start,
-                    full if olympic else start,
+                    _earliest(full, province, nationwide) if olympic else start,
                     s.pilot.olympic_merchant_coverage if olympic else 1.0,
-                    lotteries,
+                    [lot for lot in s.incentives.lotteries if lot.region == row.region],
+                    [p for p in s.government.programmes if p.region == row.region],
                 )
             )
 
     def _setup_banks(self, s: Scenario) -> None:
-        order = {bank: i for i, bank in enumerate(domain.bank_ids())}
+        data = domain.institutions().set_index("id")
         interconnection = _when(s.banks.interconnection_date)
         chosen = []
         for bank, op in s.banks.operators.items():
@@ -104,64 +115,54 @@ class EcnyModel(mesa.Model):
             if bank == "CityBanks":
                 joins = None if joins is None or interconnection is None else max(joins, interconnection)
             if joins is not None:
-                chosen.append((joins, order[bank], bank, op))
+                chosen.append((joins, data.index.get_loc(bank), bank, op))
         chosen.sort()
         if s.banks.operator_count is not None:
             chosen = chosen[: s.banks.operator_count]
-        self.banks = [
-            Bank(
-                self,
-                i,
-                bank,
-                joins,
-                op.budget_yuan_per_year * s.banks.budget_multiplier,
-                op.target_intensity * s.banks.target_intensity,
-                op.reach,
-                s.banks.allocation,
+        self.banks = []
+        for i, (joins, _, bank, op) in enumerate(chosen):
+            staff = op.staff_thousands if op.staff_thousands is not None else data.at[bank, "staff_thousands"]
+            intensity = op.target_intensity * s.banks.target_intensity
+            self.banks.append(
+                Bank(self, i, bank, joins, 1000.0 * staff, intensity, op.reach, s.banks.allocation)
             )
-            for i, (joins, _, bank, op) in enumerate(chosen)
-        ]
         self.bank_ids = [bank.bank_id for bank in self.banks]
 
     def _setup_population(self, s: Scenario) -> None:
         end = s.run.end
         whitelist = _when(s.pilot.whitelist_start)
         whitelisting = s.pilot.whitelist_share > 0 and whitelist is not None and whitelist <= end
-        simulated = np.array(
-            [whitelisting or (g.pilot_start is not None and g.pilot_start <= end) for g in self.governments]
-        )
+        live_in_run = np.array([g.pilot_start is not None and g.pilot_start <= end for g in self.governments])
         # regions that never go live within the run and see no white list hold no agents at all
+        simulated = live_in_run | (whitelisting & self.pilot_regions)
         populations = np.where(simulated, self.populations, 0.0)
         kinds = domain.regions()["kind"].tolist()
+        whitelist_share = np.where(self.pilot_regions, s.pilot.whitelist_share, 0.0)
         self.citizens = build_citizens(
-            self.seed,
-            self.region_names,
-            populations,
-            kinds,
-            self.scale,
-            s.pilot.whitelist_share,
-            s.population,
+            self.seed, self.region_names, populations, kinds, self.scale, whitelist_share, s.population
         )
-        reach = np.array([bank.reach for bank in self.banks])
-        self.merchants = build_merchants(
-            self.seed, self.region_names, populations, self.scale, self.bank_ids, reach, s.population
+        self.businesses = build_businesses(
+            self.seed, self.region_names, populations, self.scale, s.population
         )
-        points = np.concatenate([[0.0], np.cumsum(self.merchants.points, dtype=np.float64)])
-        self.merchant_points_total = np.diff(points[self.merchants.offsets]) * self.merchants.weight
+        points = np.asarray(s.population.points_by_size)[self.businesses.size] * (
+            self.businesses.sector < OUTLETS
+        )
+        cumulative = np.concatenate([[0.0], np.cumsum(points, dtype=np.float64)])
+        self.merchant_points_total = np.diff(cumulative[self.businesses.offsets]) * self.businesses.weight
+        self.business_total = self.populations * s.population.businesses_per_resident
         region_keys = np.array([draws.region_key(name) for name in self.region_names], np.uint64)
-        self.layout = (self.citizens.offsets, self.merchants.offsets, region_keys)
+        self.layout = (self.citizens.offsets, self.businesses.offsets, region_keys)
         self.whitelist_start = whitelist if whitelisting else None
         regions = len(self.region_names)
-        self.adopted_share = np.zeros(regions)
-        self.active_share = np.zeros(regions)
-        self.acceptance = np.zeros(regions)
+        self.shares = {name: np.zeros(regions) for name in metrics.SHARES}
         self.tally = Tally.zeros(regions, len(self.banks))
+        self.banks_live = np.zeros(len(self.banks), np.bool_)
         compiled = self.engine_name == "vectorized"
         b, k = self.behaviour.params(), decision_keys(self.keys, self.bank_ids, compiled)
         self.engine: Engine = (
-            VectorizedEngine(self, self.citizens, self.merchants, b, k)
+            VectorizedEngine(self, self.citizens, self.businesses, b, k)
             if compiled
-            else AgentEngine(self, self.citizens, self.merchants, b, k)
+            else AgentEngine(self, self.citizens, self.businesses, b, k)
         )
 
     # ------------------------------------------------------------------ the step
@@ -172,14 +173,17 @@ class EcnyModel(mesa.Model):
         regions = len(self.region_names)
         payments_start = _when(s.government.payments_start)
         interop = _when(s.incumbents.interoperability_date)
+        launch = _when(s.app.launch)
+        programme = np.array([g.programme_yuan for g in self.governments])
         return Institutions(
             live=np.array([g.live for g in self.governments], np.bool_),
             coverage=np.array([g.coverage for g in self.governments], np.float64),
             bank_live=np.array([bank.live for bank in self.banks], np.bool_),
-            intensity=np.array([bank.target_intensity for bank in self.banks], np.float64),
             reach=np.array([bank.reach for bank in self.banks], np.float64),
             push=np.array([bank.push for bank in self.banks]).reshape(len(self.banks), regions),
+            programme=np.divide(programme / 1000.0, self.business_total),
             whitelist_active=self.whitelist_start is not None and self.whitelist_start <= self.week_end,
+            app_live=launch is not None and launch <= self.week_end,
             payroll_share=s.government.payroll_share
             if payments_start is not None and payments_start <= self.week_end
             else 0.0,
@@ -195,6 +199,7 @@ class EcnyModel(mesa.Model):
             government.step()
         for bank in self.banks:
             bank.step()
+        now = self.institutions()
         view = self.view = step_view(
             self.steps,
             draws.day_number(self.week_end),
@@ -202,12 +207,13 @@ class EcnyModel(mesa.Model):
             self.step_days / 7.0,
             self.active_window,
             self.layout,
-            self.institutions(),
-            self.acceptance.copy(),
-            self.active_share.copy(),
-            self.adopted_share.copy(),
+            now,
+            {name: values.copy() for name, values in self.shares.items()},
             self.behaviour,
         )
+        if not np.array_equal(now.bank_live, self.banks_live):  # a bank joined: businesses choose again
+            self.engine.acquirers(view)
+            self.banks_live = now.bank_live
         self.engine.observe(view)
         self.tally.new_step()
         multiplier = self.config.incentives.lottery_budget_multiplier
@@ -218,17 +224,9 @@ class EcnyModel(mesa.Model):
                 self.lottery_records.append((self.week_end, government.index, outcome))
                 lottery[:, government.index] += outcome.transactions, outcome.value
         self.engine.step(view, self.tally)
-        totals = metrics.step_values(self, view, self.tally, lottery)
+        totals = metrics.step_values(self, view, now, lottery)
         self.records.append(totals)
-        pop = self.populations
-        self.adopted_share = totals["citizens_with_wallet"] / pop
-        self.active_share = totals["active_users"] / pop
-        self.acceptance = np.divide(
-            totals["acceptance_scenarios"],
-            self.merchant_points_total,
-            out=np.zeros(len(pop)),
-            where=self.merchant_points_total > 0,
-        )
+        self.shares = metrics.shares(self, totals)
 
     def run(self, progress: bool = False, description: str | None = None) -> EcnyModel:
         """Step to the end of the scenario's horizon; ``progress`` shows a tqdm bar."""
@@ -257,7 +255,7 @@ class EcnyModel(mesa.Model):
         r = region if isinstance(region, int) else self.region_names.index(region)
         return self.citizens.frame(r, self.steps, self.active_window)
 
-    def merchants_frame(self, region: str | int) -> pd.DataFrame:
-        """The merchant agents of a region as a table (``state.MERCHANT``), whatever the engine."""
+    def businesses_frame(self, region: str | int) -> pd.DataFrame:
+        """The business agents of a region as a table (``state.BUSINESS``), whatever the engine."""
         r = region if isinstance(region, int) else self.region_names.index(region)
-        return self.merchants.frame(r)
+        return self.businesses.frame(r)

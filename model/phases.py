@@ -1,4 +1,4 @@
-"""The citizens' and merchants' week, written once: who may decide, in which order, and what follows.
+"""The citizens' and businesses' week, written once: who may decide, in which order, and what follows.
 
 Both engines run exactly this code. The agent engine calls ``step_citizen`` for one Mesa agent at a time,
 as plain Python; the vectorized engine compiles the same functions (``kernels.py``) and calls them for every
@@ -9,16 +9,22 @@ A step, for every citizen agent i of region r (updates are synchronous: what oth
 next week; the word-of-mouth share was read before anyone moved):
 - region not live: a white-listed resident without a wallet may open one (``whitelist_wallet``);
 - live, no wallet: a first wallet (``first_wallet``), at a bank chosen by ``choose_bank``, engaged or,
-  if opened under a bank push, possibly dormant from the start;
+  if signed up under a bank campaign, possibly dormant from the start;
 - live, a holder: one more wallet at another live bank (``more_wallets``), then engaged <-> dormant
   (``engagement``);
+- live, once the public app is out: a wallet set up in the app (``app_registration``), which opens an
+  operator wallet for a resident without one and engages its holder;
 - live and engaged where some merchants accept: pays (``pay``), which makes it active for the window;
-- then it is counted (``count_citizen``): the metrics are tallies of these named states.
-A merchant of a live region whose acquirer is live and that the pilot reaches may start accepting
-(``step_merchant``). Lotteries (``lottery``) are drawn by the local government before citizens decide.
+- then it is counted (``count_citizen``): active and engaged holders; holders, wallets and app wallets are
+  counted where they open.
+A business of a live region (``step_business``): an outlet the pilot reaches may start accepting e-CNY
+(which gives it a corporate wallet); a business may open a corporate wallet, and one that holds a wallet
+may start paying other businesses in e-CNY. Its bank is its own choice among the live banks
+(``choose_acquirer``), taken again whenever a bank joins. Lotteries (``lottery``) are drawn by the local
+government before citizens decide; once the app is out, they are entered through it.
 
-The arguments are namedtuples of arrays: ``c`` citizens and ``m`` merchants (``state.py``), ``ctx`` the
-step (``context.StepView``), ``b`` the behavioural parameters, ``k`` the decision keys (``draws.Keys``),
+The arguments are namedtuples of arrays: ``c`` citizens and ``m`` businesses (``state.py``), ``ctx`` the
+step (``context.StepView``), ``b`` the behavioural parameters, ``k`` the decision keys (``DecisionKeys``),
 ``tally`` the counts (``context.Tally``). Rows are global; a region's rows are contiguous.
 """
 
@@ -31,16 +37,18 @@ import numpy as np
 from numba.extending import register_jitable
 
 from . import draws, rules
-from .population import PUBLIC_SERVICES
+from .population import OUTLETS, PUBLIC_BODY, PUBLIC_SERVICES
+
+phase = register_jitable(inline="always")
 
 
-@register_jitable(inline="always")
+@phase
 def agent_word(i, r, offsets, ctx) -> int:
     """The word all of agent i's draws this step start from (``draws.agent_day`` of its stable id)."""
     return draws.agent_day(draws.agent_key(ctx.region_key[r], i - offsets[r]), ctx.day)
 
 
-@register_jitable(inline="always")
+@phase
 def choose_bank(word, pull, keys) -> int:
     """The bank at which a wallet opens: P(j) = pull_j / sum(pull), or -1 if no bank pulls.
 
@@ -59,7 +67,7 @@ def choose_bank(word, pull, keys) -> int:
     return chosen
 
 
-@register_jitable(inline="always")
+@phase
 def open_first(i, r, word, c, ctx, k, tally) -> bool:
     """Open a citizen's first wallet at ``choose_bank``; it starts engaged. False if no bank is live."""
     j = choose_bank(word, ctx.bank_pull[r], k.bank_choice)
@@ -70,23 +78,24 @@ def open_first(i, r, word, c, ctx, k, tally) -> bool:
     c.first_wallet_step[i] = ctx.step
     tally.holders[r] += 1
     tally.wallets_at[j, r] += 1
+    if c.public_sector[i]:
+        tally.public_holders[r] += 1
     return True
 
 
-@register_jitable(inline="always")
-def whitelist_wallet(i, r, word, c, ctx, b, k, tally) -> bool:
+@phase
+def whitelist_wallet(i, r, word, c, ctx, b, k, tally) -> None:
     """A white-listed resident of a region not yet live opens a wallet at ``rules.whitelist_rate``."""
     rate = rules.whitelist_rate(float(c.habit[i]), b)
     if rules.occurs(draws.uniform(word, k.adopt), rate, ctx.dt):
-        return open_first(i, r, word, c, ctx, k, tally)
-    return False
+        open_first(i, r, word, c, ctx, k, tally)
 
 
-@register_jitable(inline="always")
-def first_wallet(i, r, word, network_share, c, ctx, b, k, tally) -> bool:
+@phase
+def first_wallet(i, r, word, network_share, c, ctx, b, k, tally) -> None:
     """A resident of a live region without a wallet opens one at ``rules.open_wallet_rate``.
 
-    It starts engaged with ``rules.opening_engagement`` (a wallet opened under a bank push may not).
+    It starts engaged with ``rules.opening_engagement`` (a wallet signed up under a campaign may not).
     """
     habit = float(c.habit[i])
     rate = rules.open_wallet_rate(
@@ -94,21 +103,17 @@ def first_wallet(i, r, word, network_share, c, ctx, b, k, tally) -> bool:
         network_share,
         ctx.adopted_share[r],
         ctx.acceptance[r],
-        ctx.marketing[r],
+        ctx.campaign[r],
         c.public_sector[i],
         ctx.payroll_share,
         b,
     )
-    if not rules.occurs(draws.uniform(word, k.adopt), rate, ctx.dt):
-        return False
-    if not open_first(i, r, word, c, ctx, k, tally):
-        return False
-    p = rules.opening_engagement(rate, habit, ctx.marketing[r], b)
-    c.engaged[i] = draws.uniform(word, k.engage) < p
-    return True
+    if rules.occurs(draws.uniform(word, k.adopt), rate, ctx.dt) and open_first(i, r, word, c, ctx, k, tally):
+        p = rules.opening_engagement(rate, habit, ctx.campaign[r], b)
+        c.engaged[i] = draws.uniform(word, k.engage) < p
 
 
-@register_jitable(inline="always")
+@phase
 def more_wallets(i, r, word, c, ctx, k, tally) -> None:
     """A holder opens one more wallet, at a live bank where it has none (competing hazards).
 
@@ -143,7 +148,7 @@ def more_wallets(i, r, word, c, ctx, k, tally) -> None:
         tally.wallets_at[chosen, r] += 1
 
 
-@register_jitable(inline="always")
+@phase
 def engagement(i, r, word, c, ctx, k) -> None:
     """An engaged holder goes dormant with ``ctx.p_dormant[r]``; a dormant one wakes with ``p_wake[r]``."""
     u = draws.uniform(word, k.dormancy)
@@ -154,7 +159,29 @@ def engagement(i, r, word, c, ctx, k) -> None:
         c.engaged[i] = True
 
 
-@register_jitable(inline="always")
+@phase
+def register_app(i, r, word, c, ctx, k, tally) -> bool:
+    """Set up citizen i's app wallet (with an operator wallet if it has none); False if no bank is live."""
+    if c.wallets[i] == 0 and not open_first(i, r, word, c, ctx, k, tally):
+        return False
+    c.app_wallet[i] = True
+    c.engaged[i] = True
+    tally.app_wallets[r] += 1
+    return True
+
+
+@phase
+def app_registration(i, r, word, c, ctx, b, k, tally) -> None:
+    """Once the public app is out, a resident without an app wallet sets one up at
+    ``rules.app_wallet_rate`` (``register_app``)."""
+    if not ctx.app_live or c.app_wallet[i]:
+        return
+    rate = rules.app_wallet_rate(float(c.habit[i]), ctx.app_share[r], ctx.interoperable, b)
+    if rules.occurs(draws.uniform(word, k.app), rate, ctx.dt):
+        register_app(i, r, word, c, ctx, k, tally)
+
+
+@phase
 def pay(i, r, word, c, ctx, k, tally) -> None:
     """An engaged holder pays where merchants accept: its expected payments count, and it may pay at
     least once (``ctx.p_pay``), which makes it active."""
@@ -166,15 +193,17 @@ def pay(i, r, word, c, ctx, k, tally) -> None:
         c.last_paid[i] = ctx.step
 
 
-@register_jitable(inline="always")
+@phase
 def count_citizen(i, r, c, ctx, tally) -> None:
-    """Count citizen i as active (paid within the window) or not; holders and wallets are counted where
-    they open (``open_first``, ``more_wallets``)."""
+    """Count citizen i as active (paid within the window) and as an engaged holder; holders, wallets and
+    app wallets are counted where they open (``open_first``, ``more_wallets``, ``register_app``)."""
     if ctx.step - int(c.last_paid[i]) < ctx.window:
         tally.active[r] += 1
+    if c.engaged[i] and c.wallets[i] != 0:
+        tally.engaged[r] += 1
 
 
-@register_jitable(inline="always")
+@phase
 def step_citizen(i, r, network_share, c, ctx, b, k, tally) -> None:
     """One citizen's week (see the module docstring for the order)."""
     word = agent_word(i, r, ctx.offsets, ctx)
@@ -184,41 +213,66 @@ def step_citizen(i, r, network_share, c, ctx, b, k, tally) -> None:
         else:
             more_wallets(i, r, word, c, ctx, k, tally)
             engagement(i, r, word, c, ctx, k)
+        app_registration(i, r, word, c, ctx, b, k, tally)
         pay(i, r, word, c, ctx, k, tally)
     elif ctx.whitelist_active and c.whitelisted[i] and c.wallets[i] == 0:
         whitelist_wallet(i, r, word, c, ctx, b, k, tally)
     count_citizen(i, r, c, ctx, tally)
 
 
-@register_jitable(inline="always")
-def step_merchant(i, r, m, ctx, b, k, tally) -> None:
-    """A reachable merchant starts accepting at ``rules.merchant_accept_rate`` (and is counted, by size).
+@phase
+def choose_acquirer(i, r, ctx, k) -> int:
+    """A business's bank among the live operators, P(j) = reach_j / sum(reach), by the same race as
+    ``choose_bank`` on draws of its own that do not change with time: when a bank joins, only the
+    businesses that now prefer it move to it."""
+    word = draws.agent_day(draws.agent_key(ctx.region_key[r], i - ctx.business_offsets[r]), 0)
+    return choose_bank(word, ctx.acquirer_pull, k.acquirer)
 
-    Reachable: its region is live, its acquiring bank is live, and the pilot's merchant coverage of the
-    region (below 1 in Olympic-only regions) includes it.
-    """
-    if not m.accepting[i]:
-        j = int(m.acquirer[i])
-        if ctx.live[r] and j >= 0 and ctx.bank_live[j] and m.coverage_rank[i] < ctx.coverage[r]:
-            rate = rules.merchant_accept_rate(
-                ctx.active_share[r],
-                ctx.incumbent_fee,
-                ctx.acquirer_push[j, r],
-                m.sector[i] == PUBLIC_SERVICES,
-                ctx.public_service_acceptance,
-                ctx.interoperable,
-                b,
-            )
-            word = agent_word(i, r, ctx.merchant_offsets, ctx)
-            if rules.occurs(draws.uniform(word, k.merchant_accept), rate, ctx.dt):
-                m.accepting[i] = True
-                tally.accepting[r, int(m.size[i])] += 1
+
+@phase
+def step_business(i, r, m, ctx, b, k, tally) -> None:
+    """A business of a live region: an outlet may start accepting, any may open a corporate wallet, and a
+    holder may start paying other businesses in e-CNY (see the module docstring)."""
+    j = int(m.acquirer[i])
+    if not ctx.live[r] or j < 0:
+        return
+    word = agent_word(i, r, ctx.business_offsets, ctx)
+    sector = int(m.sector[i])
+    if sector < OUTLETS and not m.accepting[i] and m.coverage_rank[i] < ctx.coverage[r]:
+        rate = rules.merchant_accept_rate(
+            ctx.active_share[r],
+            ctx.incumbent_fee,
+            ctx.push[j, r],
+            sector == PUBLIC_SERVICES,
+            ctx.public_service_acceptance,
+            ctx.interoperable,
+            b,
+        )
+        if rules.occurs(draws.uniform(word, k.merchant_accept), rate, ctx.dt):
+            m.accepting[i] = True
+            tally.accepting[r, int(m.size[i])] += 1
+            if not m.corporate_wallet[i]:  # accepting e-CNY needs a corporate wallet
+                m.corporate_wallet[i] = True
+                tally.corporate[r] += 1
+                return
+    if not m.corporate_wallet[i]:
+        rate = rules.corporate_wallet_rate(
+            ctx.push[j, r], ctx.programme[r], sector == PUBLIC_BODY, ctx.public_service_acceptance, b
+        )
+        if rules.occurs(draws.uniform(word, k.corporate), rate, ctx.dt):
+            m.corporate_wallet[i] = True
+            tally.corporate[r] += 1
+    elif not m.b2b_active[i]:
+        rate = rules.b2b_rate(ctx.b2b_share[r], ctx.programme[r], b)
+        if rules.occurs(draws.uniform(word, k.b2b), rate, ctx.dt):
+            m.b2b_active[i] = True
+            tally.b2b[r] += 1
 
 
 # ---------------------------------------------------------------- array drivers (compiled by kernels.py)
 
 
-@register_jitable(inline="always")
+@phase
 def citizens_week(regions, rows, row_regions, c, ctx, b, k, tally, neighbours, degree) -> None:
     """``step_citizen`` for every row of ``regions`` (live), then for ``rows`` (white-listed elsewhere).
 
@@ -236,17 +290,26 @@ def citizens_week(regions, rows, row_regions, c, ctx, b, k, tally, neighbours, d
         step_citizen(rows[n], row_regions[n], 0.0, c, ctx, b, k, tally)
 
 
-@register_jitable(inline="always")
-def merchants_week(regions, m, ctx, b, k, tally) -> None:
+@phase
+def businesses_week(regions, m, ctx, b, k, tally) -> None:
+    """``step_business`` for every business of ``regions`` (live)."""
     for r in regions:
-        for i in range(ctx.merchant_offsets[r], ctx.merchant_offsets[r + 1]):
-            step_merchant(i, r, m, ctx, b, k, tally)
+        for i in range(ctx.business_offsets[r], ctx.business_offsets[r + 1]):
+            step_business(i, r, m, ctx, b, k, tally)
+
+
+@phase
+def acquirers(m, ctx, k) -> None:
+    """Every business chooses its bank among the live ones (``choose_acquirer``)."""
+    for r in range(ctx.business_offsets.shape[0] - 1):
+        for i in range(ctx.business_offsets[r], ctx.business_offsets[r + 1]):
+            m.acquirer[i] = choose_acquirer(i, r, ctx, k)
 
 
 # ---------------------------------------------------------------- lotteries
 
 
-@register_jitable(inline="always")
+@phase
 def lottery_entrants(r, c, ctx, b, budget, residents, entry_key, priority_key, entrants, priority) -> int:
     """Residents of region r who enter (``rules.lottery_entry_probability``), with their draw priority.
 
@@ -263,16 +326,21 @@ def lottery_entrants(r, c, ctx, b, budget, residents, entry_key, priority_key, e
     return n
 
 
-@register_jitable(inline="always")
+@phase
 def lottery_effects(r, entrants, won, c, ctx, b, k, tally, redeem_key, curious_key, outcome) -> None:
     """What a lottery does to its entrants (in ``outcome``: winners, redeemed, wallets opened).
 
-    A winner redeems with ``lottery_redemption``: it opens a wallet if it has none and spends the envelope
-    (engaged, paid now); a loser opens a wallet anyway with ``lottery_entrant_adoption``.
+    Once the public app is out, entering is setting up an app wallet (``register_app``). A winner redeems
+    with ``lottery_redemption``: it opens a wallet if it has none and spends the envelope (engaged, paid
+    now); a loser opens a wallet anyway with ``lottery_entrant_adoption``.
     """
     for n in range(entrants.shape[0]):
         i = entrants[n]
         word = agent_word(i, r, ctx.offsets, ctx)
+        if ctx.app_live and not c.app_wallet[i]:
+            held = c.wallets[i] != 0
+            if register_app(i, r, word, c, ctx, k, tally) and not held:
+                outcome[2] += 1
         if won[n]:
             outcome[0] += 1
             if draws.uniform(word, redeem_key) >= b.lottery_redemption:
@@ -289,7 +357,7 @@ def lottery_effects(r, entrants, won, c, ctx, b, k, tally, redeem_key, curious_k
                 outcome[2] += 1
 
 
-@register_jitable(inline="always")
+@phase
 def lottery(r, c, ctx, b, k, tally, budget, residents, winners, lottery_keys, outcome) -> int:
     """One red-envelope lottery in region r: entry, then the ``winners`` entrants of lowest priority win.
 
@@ -318,12 +386,17 @@ DecisionKeys = namedtuple(
         "engage",
         "multihome",
         "dormancy",
+        "app",
         "payment",
         "merchant_accept",
+        "corporate",
+        "b2b",
         "bank_choice",
         "multihome_bank",
+        "acquirer",
     ],
 )
+PER_BANK = ("bank_choice", "multihome", "acquirer")  # per bank j: keyed "<decision>:<bank id>"
 
 
 def decision_keys(keys: draws.Keys, banks: list[str], compiled: bool) -> DecisionKeys:
@@ -331,8 +404,8 @@ def decision_keys(keys: draws.Keys, banks: list[str], compiled: bool) -> Decisio
 
     ``compiled``: unsigned 64-bit numpy scalars and arrays for the kernels; plain ints for the agent engine.
     """
-    names = DecisionKeys._fields[:6]
-    per_bank = [[keys[f"{decision}:{bank}"] for bank in banks] for decision in ("bank_choice", "multihome")]
+    names = DecisionKeys._fields[: -len(PER_BANK)]
+    per_bank = [[keys[f"{decision}:{bank}"] for bank in banks] for decision in PER_BANK]
     if compiled:
         return DecisionKeys(
             *(np.uint64(keys[name]) for name in names), *(np.array(v, np.uint64) for v in per_bank)

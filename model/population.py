@@ -1,29 +1,34 @@
-"""The synthetic population: each region's citizens and merchants, drawn from that region's own stream.
+"""The synthetic population: each region's citizens and businesses, drawn from that region's own stream.
 
 One citizen stands for ``weight = population / n`` residents, with ``n = max(1, round(population / scale))``;
-merchants likewise, ``population * merchants_per_resident``. A region's agents come from
-``streams.region_stream(seed, "citizens" | "merchants", region)`` alone, and every share that is a lever
-(the white-list share) is compared with a uniform drawn whatever its value, so agent 17 of Shenzhen is the
-same person in every scenario that has the same scale, whatever the other regions, the horizon or the
-engine.
-
-A merchant's acquiring bank is chosen by an exponential race over the scenario's operators: bank j's time
-is ``-ln(1 - u_j) / reach_j`` with ``u_j`` the merchant's uniform for "acquirer:<bank id>", and the first
-wins, so P(bank j) = reach_j / sum(reach). Removing a bank moves only the merchants it had won; raising one
-bank's reach moves only merchants to that bank.
+businesses likewise, ``population * businesses_per_resident`` market entities: outlets that may accept
+e-CNY from residents (retail, catering, public services, transport), enterprises and public bodies. A
+region's agents come from ``streams.region_stream(seed, "citizens" | "businesses", region)`` alone, and
+every share that is a lever (the white-list share) is compared with a uniform drawn whatever its value, so
+agent 17 of Shenzhen is the same person in every scenario that has the same scale, whatever the other
+regions, the horizon or the engine. A business's acquiring bank is its own decision, taken again whenever
+an operator joins (``phases.choose_acquirer``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import draws
 from .behaviour import Population
-from .state import CITIZEN, MERCHANT, Agents
+from .state import BUSINESS, CITIZEN, Agents
 from .streams import region_stream
 
-SECTORS = ("retail_wholesale", "catering_tourism", "government_services", "transport")
+SECTORS = (
+    "retail_wholesale",
+    "catering_tourism",
+    "government_services",
+    "transport",
+    "enterprise",
+    "public_body",
+)
+OUTLETS = 4  # sectors below this accept payments from residents
 PUBLIC_SERVICES = SECTORS.index("government_services")
+PUBLIC_BODY = SECTORS.index("public_body")
 URBAN_FACTOR = {"city": 1.0, "new-area": 0.6, "prefecture": 0.7, "province": 0.75}
 
 
@@ -45,10 +50,12 @@ def build_citizens(
     populations: np.ndarray,
     kinds: list[str],
     scale: float,
-    whitelist_share: float,
+    whitelist_share: np.ndarray,
     p: Population,
 ) -> Agents:
-    """Citizens of every region with a population (0 = not simulated), each region from its own stream."""
+    """Citizens of every region with a population (0 = not simulated), each region from its own stream.
+
+    ``whitelist_share``: per region, the share of residents on a bank white list while it is not live."""
     counts, offsets, weight = _layout(populations, scale)
     total = int(offsets[-1])
     columns = {c.name: np.empty(total, c.dtype) for c in CITIZEN.attributes}
@@ -68,50 +75,26 @@ def build_citizens(
         columns["habit"][sl] = rng.beta(mean * c, (1.0 - mean) * c)
         columns["income"][sl] = rng.integers(0, 5, size=n)
         columns["public_sector"][sl] = rng.random(n) < p.public_sector_share
-        columns["whitelisted"][sl] = rng.random(n) < whitelist_share
+        columns["whitelisted"][sl] = rng.random(n) < whitelist_share[r]
     return Agents(CITIZEN, offsets, weight, **columns)
 
 
-def build_merchants(
-    seed: int,
-    regions: list[str],
-    populations: np.ndarray,
-    scale: float,
-    banks: list[str],
-    reach: np.ndarray,
-    p: Population,
+def build_businesses(
+    seed: int, regions: list[str], populations: np.ndarray, scale: float, p: Population
 ) -> Agents:
-    """Merchants of every region with a population; acquirers by the race over ``banks`` (see above)."""
-    counts, offsets, weight = _layout(populations * p.merchants_per_resident, scale)
+    """Businesses of every region with a population: sector, size and how far out of the pilot's reach."""
+    counts, offsets, weight = _layout(populations * p.businesses_per_resident, scale)
     total = int(offsets[-1])
-    columns = {c.name: np.empty(total, c.dtype) for c in MERCHANT.attributes}
+    columns = {c.name: np.empty(total, c.dtype) for c in BUSINESS.attributes}
     size_shares = np.asarray(p.size_shares) / sum(p.size_shares)
     sector_shares = np.asarray(p.sector_shares) / sum(p.sector_shares)
-    keys = draws.Keys(seed)
     for r, region in enumerate(regions):
         n = int(counts[r])
         if n == 0:
             continue
         sl = slice(int(offsets[r]), int(offsets[r + 1]))
-        rng = region_stream(seed, "merchants", region)
-        size = rng.choice(3, size=n, p=size_shares)
-        columns["size"][sl] = size
-        columns["points"][sl] = np.take(np.asarray(p.points_by_size, np.float32), size)
-        columns["sector"][sl] = rng.choice(4, size=n, p=sector_shares)
+        rng = region_stream(seed, "businesses", region)
+        columns["size"][sl] = rng.choice(3, size=n, p=size_shares)
+        columns["sector"][sl] = rng.choice(len(SECTORS), size=n, p=sector_shares)
         columns["coverage_rank"][sl] = rng.random(n, dtype=np.float32)
-        agents = (np.uint64(draws.region_key(region)) << np.uint64(32)) | np.arange(n, dtype=np.uint64)
-        columns["acquirer"][sl] = acquirer_race(keys, agents, banks, reach)
-    return Agents(MERCHANT, offsets, weight, **columns)
-
-
-def acquirer_race(keys: draws.Keys, agents: np.ndarray, banks: list[str], reach: np.ndarray) -> np.ndarray:
-    """Index of each merchant's acquiring bank (-1 if no bank has reach): the exponential race above."""
-    best = np.full(agents.size, np.inf)
-    winner = np.full(agents.size, -1, np.int8)
-    for j, (bank, weight) in enumerate(zip(banks, reach, strict=True)):
-        if weight <= 0:
-            continue
-        time = -np.log1p(-draws.uniforms(keys, f"acquirer:{bank}", agents, 0)) / weight
-        won = time < best
-        best[won], winner[won] = time[won], j
-    return winner
+    return Agents(BUSINESS, offsets, weight, **columns)

@@ -99,7 +99,7 @@ def manifest(model, wall_seconds: float, **extra: Any) -> dict[str, Any]:
         "engine": model.engine_name,
         "steps": len(model.dates),
         "citizen_agents": len(model.citizens),
-        "merchant_agents": len(model.merchants),
+        "business_agents": len(model.businesses),
         "package_version": __version__,
         "git_commit": git_commit(),
         "python": platform.python_version(),

@@ -1,13 +1,15 @@
 """The behaviour rules: pure functions, one per decision, each with its equation and the parameters it reads.
 
-Nothing else in the package decides behaviour. A rule takes scalars (one agent, or one region) and the
-run's behavioural parameters ``b`` (``behaviour.Behaviour`` or the ``params`` tuple the kernels receive;
-both have the same field names). Rules are plain Python, so the agent engine calls them as they are; they
-are also compiled into the vectorized engine's kernels (``numba.extending.register_jitable``), so both
-engines compute every probability with the same code.
+Nothing else in the package decides behaviour. A per-agent rule takes one agent's scalars and the run's
+behavioural parameters ``b`` (``behaviour.Behaviour`` or the ``params`` tuple the kernels receive; both have
+the same field names); it is plain Python, so the agent engine calls it as it is, and it is compiled into
+the vectorized engine's kernels (``numba.extending.register_jitable``), so both engines compute every
+probability with the same code. A region-level rule (inputs the same for a whole region) takes numpy
+arrays, one value per region, and is evaluated once a step for the step's view (``context.step_view``).
 
-Rates are per year. A step of ``dt`` years turns a rate into a probability in one place only,
-``probability``; the phases decide with ``occurs(u, rate, dt)``.
+Rates are per year. A step of ``dt`` years turns a rate into a probability in one place, ``probability``
+(region-level) and ``occurs`` (one agent's draw). Bank campaigns are counted in wallet sign-ups asked per
+resident per year (``m``; ``behaviour.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import math
 
 import numpy as np
 from numba.extending import register_jitable
+
+jitable = register_jitable(inline="always")
 
 
 def probability(rate, dt: float):
@@ -26,7 +30,7 @@ def probability(rate, dt: float):
     return -np.expm1(-np.asarray(rate, dtype=np.float64) * dt)
 
 
-@register_jitable(inline="always")
+@jitable
 def occurs(u: float, rate: float, dt: float) -> bool:
     """Whether an event of hazard ``rate`` happens in a step for an agent whose uniform is ``u``:
     u < 1 - exp(-rate * dt), the ``probability`` of the step.
@@ -38,7 +42,7 @@ def occurs(u: float, rate: float, dt: float) -> bool:
     return u < x and u < -math.expm1(-x)
 
 
-@register_jitable(inline="always")
+@jitable
 def habit_weight(habit: float, b) -> float:
     """How much a citizen's digital-payment habit (0..1) scales every pull towards e-CNY.
 
@@ -47,25 +51,25 @@ def habit_weight(habit: float, b) -> float:
     return b.habit_floor + (1.0 - b.habit_floor) * habit
 
 
-@register_jitable(inline="always")
+@jitable
 def open_wallet_rate(
     habit: float,
     network_share: float,
     region_share: float,
     acceptance: float,
-    marketing: float,
+    campaign: float,
     public_sector: bool,
     payroll_share: float,
     b,
 ) -> float:
     """Yearly hazard that a citizen without a wallet opens a first one (live region).
 
-    lambda = weight(habit) * (p + q * w + acceptance_pull * a + marketing_pull * m
+    lambda = weight(habit) * (p + q * w + acceptance_pull * a + campaign_pull * m
                               + government_pull * payroll_share * public_sector)
     with w = (1 - wom_mixing) * network_share + wom_mixing * region_share, the Bass model's hazard when
     every other pull is zero and wom_mixing = 1. ``acceptance`` is the region's share of merchant points
-    accepting e-CNY, ``marketing`` the banks' wallet push in yuan per resident per year.
-    Reads: innovation, word_of_mouth, wom_mixing, acceptance_pull, marketing_pull, government_pull,
+    accepting e-CNY, ``campaign`` the banks' staff targets: wallet sign-ups asked per resident per year.
+    Reads: innovation, word_of_mouth, wom_mixing, acceptance_pull, campaign_pull, government_pull,
     habit_floor.  Non-decreasing in every input.
     """
     w = (1.0 - b.wom_mixing) * network_share + b.wom_mixing * region_share
@@ -73,29 +77,29 @@ def open_wallet_rate(
         b.innovation
         + b.word_of_mouth * w
         + b.acceptance_pull * acceptance
-        + b.marketing_pull * marketing
+        + b.campaign_pull * campaign
         + b.government_pull * payroll_share * (1.0 if public_sector else 0.0)
     )
     return habit_weight(habit, b) * pull
 
 
-@register_jitable(inline="always")
-def opening_engagement(rate: float, habit: float, marketing: float, b) -> float:
+@jitable
+def opening_engagement(rate: float, habit: float, campaign: float, b) -> float:
     """P(a first wallet opened in a live region starts engaged), by competing hazards.
 
-    Of the hazard ``rate`` (``open_wallet_rate``), the part push = weight(habit) * marketing_pull * m is the
-    banks' wallet push; a wallet opened under it starts engaged with probability pushed_engagement, one
+    Of the hazard ``rate`` (``open_wallet_rate``), the part push = weight(habit) * campaign_pull * m is the
+    banks' campaigns; a wallet signed up under one starts engaged with probability pushed_engagement, one
     opened for any other reason (friends, shops, pay, curiosity) always does:
         P = 1 - (1 - pushed_engagement) * min(1, push / rate).
-    Reads: marketing_pull, pushed_engagement, habit_floor.
+    Reads: campaign_pull, pushed_engagement, habit_floor.
     """
     if rate <= 0.0:
         return 1.0
-    push = habit_weight(habit, b) * b.marketing_pull * marketing
+    push = habit_weight(habit, b) * b.campaign_pull * campaign
     return 1.0 - (1.0 - b.pushed_engagement) * min(push / rate, 1.0)
 
 
-@register_jitable(inline="always")
+@jitable
 def whitelist_rate(habit: float, b) -> float:
     """Yearly hazard that a white-listed resident of a region not yet live opens a wallet.
 
@@ -104,24 +108,38 @@ def whitelist_rate(habit: float, b) -> float:
     return habit_weight(habit, b) * b.whitelist_pull
 
 
-def bank_attractiveness(live, reach, intensity, marketing):
-    """A_j = live_j * (reach_j + intensity_j * marketing_j): a bank's pull on where a first wallet opens.
+@jitable
+def app_wallet_rate(habit: float, app_share: float, interoperable: bool, b) -> float:
+    """Yearly hazard that a resident of a live region sets up a wallet in the public e-CNY app.
 
-    The bank is then chosen with P(j) = A_j / sum(A) (``phases.choose_bank``). Region-level: evaluated once
-    per step for every region and bank (numpy arrays broadcast).
+    lambda = weight(habit) * (app_innovation + app_imitation * A) * (1 + app_interop_boost * interoperable)
+    with A the region's share of residents holding an app wallet last week (a Bass model within the
+    region), raised once the incumbent wallets interoperate (Alipay, December 2022: e-CNY inside it).
+    Reads: app_innovation, app_imitation, app_interop_boost, habit_floor.
     """
-    return live * (reach + intensity * marketing)
+    boost = 1.0 + b.app_interop_boost * (1.0 if interoperable else 0.0)
+    return habit_weight(habit, b) * (b.app_innovation + b.app_imitation * app_share) * boost
 
 
-def extra_wallet_rate(intensity, marketing, b):
+def bank_attractiveness(live, reach, campaign):
+    """A_j = live_j * (reach_j + m_j): a bank's pull on where a wallet opens.
+
+    ``reach`` is the bank's organic pull (branches, apps), in the units of ``m_j``, its campaign's sign-ups
+    asked per resident per year. The bank is then chosen with P(j) = A_j / sum(A) (``phases.choose_bank``).
+    Region-level (numpy arrays broadcast).
+    """
+    return live * (reach + campaign)
+
+
+def extra_wallet_rate(campaign, b):
     """Yearly hazard that a holder opens one more wallet at bank j, where it has none.
 
-    lambda_j = multihoming_push * intensity_j * marketing_j: banks chasing wallet targets sign up their own
-    customers again, which is how wallets came to outnumber residents. A holder's hazard of some extra
-    wallet is the sum over the live banks it has none at; which bank, in proportion to lambda_j.
+    lambda_j = multihoming_push * m_j: staff chasing wallet targets sign up people who already hold a
+    wallet, which is how wallets came to outnumber residents. A holder's hazard of some extra wallet is the
+    sum over the live banks it has none at; which bank, in proportion to lambda_j.
     Region-level (numpy arrays broadcast).  Reads: multihoming_push.
     """
-    return b.multihoming_push * intensity * marketing
+    return b.multihoming_push * campaign
 
 
 def dormancy_rate(acceptance, b):
@@ -172,42 +190,75 @@ def pays_probability(share, weeks, b):
     return -np.expm1(-ecny_payments(share, weeks, b))
 
 
-@register_jitable(inline="always")
+@jitable
 def merchant_accept_rate(
     customer_share: float,
     incumbent_fee: float,
-    acquirer_marketing: float,
+    acquirer_campaign: float,
     public_service: bool,
     public_service_acceptance: float,
     interoperable: bool,
     b,
 ) -> float:
-    """Yearly hazard that a merchant whose acquiring bank is live starts accepting e-CNY.
+    """Yearly hazard that an outlet with a live acquiring bank starts accepting e-CNY.
 
-    mu = merchant_base + merchant_customer_pull * c + merchant_fee_pull * fee
+    mu = merchant_base + (merchant_customer_pull + merchant_fee_pull * fee) * c
          + merchant_bank_pull * m_acquirer + public_service_rate * target * is_public_service
          + interop_merchant_pull * interoperable
-    ``c`` is the region's share of residents who are active users; ``fee`` is the incumbent wallets' fee
-    that e-CNY saves (it charges none).  Non-decreasing in c, fee and m.
+    ``c`` is the region's share of residents who are active users (the two-sided network effect); ``fee``
+    is the incumbent wallets' fee, which e-CNY does not charge: it saves that fee on the sales paid in
+    e-CNY, so it raises the worth of each e-CNY customer; ``m_acquirer`` the acquirer's campaign (sign-ups
+    asked per resident a year), whose staff sign up merchants too.  Non-decreasing in c, fee and m.
     Reads: merchant_base, merchant_customer_pull, merchant_fee_pull, merchant_bank_pull,
     public_service_rate, interop_merchant_pull.
     """
     return (
         b.merchant_base
-        + b.merchant_customer_pull * customer_share
-        + b.merchant_fee_pull * incumbent_fee
-        + b.merchant_bank_pull * acquirer_marketing
+        + (b.merchant_customer_pull + b.merchant_fee_pull * incumbent_fee) * customer_share
+        + b.merchant_bank_pull * acquirer_campaign
         + b.public_service_rate * public_service_acceptance * (1.0 if public_service else 0.0)
         + b.interop_merchant_pull * (1.0 if interoperable else 0.0)
     )
 
 
-def allocate_budget(budget: float, population, adopted_share, live):
-    """A bank's yearly marketing budget spread over live regions by the market left to win.
+@jitable
+def corporate_wallet_rate(acquirer_campaign: float, programme: float, public_body: bool, mandate: float, b):
+    """Yearly hazard that a business of a live region opens a corporate (unit) wallet.
 
-    yuan_r = budget * w_r / sum(w),  w_r = live_r * population_r * (1 - adopted_share_r).
+    mu = corporate_base + corporate_bank_pull * m_bank + programme_pull * g
+         + public_service_rate * mandate * is_public_body
+    ``m_bank`` is its bank's campaign (sign-ups asked per resident a year: staff sign up firms too), ``g`` the
+    local government's e-CNY programme (subsidies, procurement, loans) in thousand yuan per business a year,
+    ``mandate`` the target share of public services in e-CNY, which public bodies follow. An outlet that
+    starts accepting opens one at once.
+    Reads: corporate_base, corporate_bank_pull, programme_pull, public_service_rate.
+    """
+    return (
+        b.corporate_base
+        + b.corporate_bank_pull * acquirer_campaign
+        + b.programme_pull * programme
+        + b.public_service_rate * mandate * (1.0 if public_body else 0.0)
+    )
+
+
+@jitable
+def b2b_rate(b2b_share: float, programme: float, b) -> float:
+    """Yearly hazard that a business with a corporate wallet starts paying other businesses in e-CNY.
+
+    mu = b2b_innovation + b2b_imitation * s + programme_pull * g: a Bass model among businesses, ``s`` the
+    region's share of businesses already paying in e-CNY (their counterparties), ``g`` the local
+    government's programme (thousand yuan per business a year), whose payments and loans arrive in e-CNY.
+    Reads: b2b_innovation, b2b_imitation, programme_pull.
+    """
+    return b.b2b_innovation + b.b2b_imitation * b2b_share + b.programme_pull * programme
+
+
+def allocate_budget(budget: float, population, adopted_share, live):
+    """A bank's campaign (or any yearly budget) spread over live regions by the market left to win.
+
+    x_r = budget * w_r / sum(w),  w_r = live_r * population_r * (1 - adopted_share_r).
     Nothing is spent where no region is live. This is the model's one channel between regions: adoption
-    in one region moves budget to the others (``banks.allocation = "population"`` turns it off).
+    in one region moves effort to the others (``banks.allocation = "population"`` turns it off).
     """
     weight = live * population * (1.0 - adopted_share)
     total = weight.sum()
@@ -215,30 +266,55 @@ def allocate_budget(budget: float, population, adopted_share, live):
 
 
 def allocate_by_population(budget: float, population, live, all_population: float):
-    """yuan_r = budget * live_r * population_r / P, P the residents of every region of the data.
+    """x_r = budget * live_r * population_r / P, P the residents of every region of the data.
 
-    The same yuan per resident in every live region whatever the others do: no channel between regions
-    (the budget of regions not yet live is not spent).
+    The same effort per resident in every live region whatever the others do: no channel between regions
+    (the share of regions not yet live is not spent).
     """
     return budget * live * population / all_population if all_population > 0 else np.zeros_like(population)
 
 
-@register_jitable(inline="always")
+@jitable
 def lottery_entry_probability(habit: float, budget_yuan: float, residents: float, b) -> float:
-    """P(a resident enters a red-envelope lottery) = 1 - exp(-lottery_entry * weight(habit) * sqrt(y)).
+    """P(a resident enters a red-envelope lottery) = 1 - exp(-lottery_entry * weight(habit) * y ** e).
 
     y = budget_yuan / residents is the prize money per resident (0 if there are no residents or the budget
-    is negative); the square root makes a bigger lottery draw more entrants with diminishing returns
-    (calibrated on Luohu 2020: 1.91 million entrants for 10 million yuan among 17.6 million residents).
-    Reads: lottery_entry, habit_floor.
+    is negative); an elasticity e below 1 makes a bigger lottery draw more entrants with diminishing
+    returns (Shenzhen: 1.91 million entrants for 10 million yuan in 2020, 2.6 million for 30 million in
+    2022, among 17.6 million residents).  Reads: lottery_entry, lottery_elasticity, habit_floor.
     """
     if residents <= 0.0 or budget_yuan <= 0.0:
         return 0.0
-    return -math.expm1(-b.lottery_entry * habit_weight(habit, b) * math.sqrt(budget_yuan / residents))
+    y = (budget_yuan / residents) ** b.lottery_elasticity
+    return -math.expm1(-b.lottery_entry * habit_weight(habit, b) * y)
 
 
-@register_jitable(inline="always")
+@jitable
 def stochastic_round(u: float, x: float) -> int:
     """floor(x) plus one if u < frac(x): an unbiased integer count of scaled-down agents."""
     whole = math.floor(x)
     return int(whole) + int(u < x - whole)
+
+
+def personal_balances(retail_yuan, wages_yuan, dormant, b):
+    """e-CNY held by residents (yuan): a float of retail spending and kept wages, and dormant leftovers.
+
+    balance = wallet_float_weeks * (R + wage_retention * W) + dormant_balance_yuan * D, with R the week's
+    retail e-CNY spending, W the week's e-CNY wages and D the dormant holders: an engaged holder tops up
+    and spends down a float of some weeks' spending (Baumol-Tobin), moves most wages straight to a bank
+    account, and a dormant wallet keeps a leftover. Lottery money is spent within the lottery's window.
+    Region-level.  Reads: wallet_float_weeks, wage_retention, dormant_balance_yuan.
+    """
+    return (
+        b.wallet_float_weeks * (retail_yuan + b.wage_retention * wages_yuan)
+        + b.dormant_balance_yuan * dormant
+    )
+
+
+def corporate_balances(business_yuan_per_week, b):
+    """e-CNY held by businesses (yuan): corporate_float_days / 7 * the week's business payments.
+
+    A working balance of some days of e-CNY payments (B2B and programme receipts).  Region-level.
+    Reads: corporate_float_days.
+    """
+    return b.corporate_float_days / 7.0 * business_yuan_per_week

@@ -39,7 +39,7 @@ class Strict(BaseModel):
 
 class RunSettings(Strict):
     start: date
-    end: date
+    end: date = Field(le=date(2030, 12, 31))
     step_days: int = Field(7, ge=1, le=31)
     seed: int = Field(ge=0, lt=2**63)
     scale: float = Field(gt=0, description="residents represented by one citizen agent")
@@ -51,21 +51,27 @@ class Pilot(Strict):
     olympic_full_pilot: When = Field(description="Olympic-only regions become full pilots")
     olympic_merchant_coverage: Share = Field(description="merchants reachable before full pilot")
     region_start: dict[str, When] = Field(default_factory=dict, description="per-region override")
+    province_start: dict[str, When] = Field(
+        default_factory=dict, description="every region of the province live by then (if not earlier)"
+    )
+    nationwide: When = Field("never", description="every region of the mainland live by then")
     whitelist_start: When = "never"
     whitelist_share: Share = 0.0
 
 
 class Operator(Strict):
     joins: When
-    budget_yuan_per_year: NonNegative
-    target_intensity: NonNegative = 1.0
-    reach: NonNegative = Field(1.0, description="organic pull on the choice of a first wallet")
+    staff_thousands: NonNegative | None = Field(None, description="employees; default institutions.csv")
+    target_intensity: NonNegative = Field(1.0, description="its staff targets, relative to the campaign")
+    reach: NonNegative = Field(1.0, description="organic pull on the choice of a wallet or an acquirer")
 
 
 class Banks(Strict):
-    target_intensity: NonNegative = Field(1.0, description="multiplies every operator's intensity")
-    budget_multiplier: NonNegative = 1.0
+    target_intensity: NonNegative = Field(1.0, description="multiplies every operator's staff targets")
     operator_count: int | None = Field(None, ge=1, description="keep the first N operators to join")
+    campaign: dict[date, NonNegative] = Field(
+        description="wallet sign-ups asked of each bank employee a year, by date (linear in between)"
+    )
     interconnection_date: When = Field(description="city commercial banks connect via the platform")
     allocation: Literal["market_left", "population"] = Field(
         "market_left",
@@ -84,6 +90,18 @@ class Lottery(Strict):
     label: str = ""
 
 
+class App(Strict):
+    launch: When = Field(description="the public e-CNY app: app wallets, and lotteries entered through it")
+
+
+class Programme(Strict):
+    region: str
+    start: date
+    end: date
+    yuan_per_year: NonNegative = Field(description="subsidies, procurement and loans paid in e-CNY")
+    label: str = ""
+
+
 class Incentives(Strict):
     lottery_budget_multiplier: NonNegative = 1.0
     lotteries: list[Lottery] = Field(default_factory=list)
@@ -93,6 +111,10 @@ class Government(Strict):
     payroll_share: Share = Field(description="share of public salaries and subsidies paid in e-CNY")
     payments_start: When
     public_service_acceptance: Share = Field(description="target share of public services accepting")
+    wage_yuan_per_year: NonNegative = Field(
+        111_361, description="average public-sector wage (NBS 2021, public administration)"
+    )
+    programmes: list[Programme] = Field(default_factory=list)
 
 
 class Incumbents(Strict):
@@ -106,6 +128,7 @@ class Scenario(Strict):
     run: RunSettings
     pilot: Pilot
     banks: Banks
+    app: App
     incentives: Incentives = Incentives()
     government: Government
     incumbents: Incumbents
@@ -271,8 +294,14 @@ def check_semantics(s: Scenario):
             yield (
                 f"pilot.region_start.{region}",
                 region,
-                f"a region from pilot_regions.csv: {regions}",
+                f"a region from pilot_regions.csv or a province's rest: {regions}",
             )
+    provinces = domain.province_names()
+    for province in s.pilot.province_start:
+        if province not in provinces:
+            yield f"pilot.province_start.{province}", province, f"a province from provinces.csv: {provinces}"
+    if not s.banks.campaign:
+        yield "banks.campaign", "{}", "at least one date with the sign-ups asked of each employee"
     for bank in s.banks.operators:
         if bank not in banks:
             yield (
@@ -280,15 +309,23 @@ def check_semantics(s: Scenario):
                 bank,
                 f"an institution id from institutions.csv: {banks}",
             )
-    for i, lottery in enumerate(s.incentives.lotteries):
-        key = f"incentives.lotteries.{i}"
+    dated = [
+        ("incentives.lotteries", s.incentives.lotteries),
+        ("government.programmes", s.government.programmes),
+    ]
+    for table, rows in dated:
+        yield from _check_dated(table, rows, regions, start, end)
+    if s.behaviour.network_degree % 2:
+        yield "behaviour.network_degree", s.behaviour.network_degree, "an even number"
+
+
+def _check_dated(table: str, rows, regions: list[str], start: date, end: date):
+    """Lotteries and programmes: a known region, and a start within the run."""
+    for i, lottery in enumerate(rows):
+        key = f"{table}.{i}"
         if lottery.region not in regions:
             yield f"{key}.region", lottery.region, f"a region from pilot_regions.csv: {regions}"
         if lottery.end < lottery.start:
             yield f"{key}.end", lottery.end.isoformat(), f"not before its start ({lottery.start})"
-        for field in ("start", "end"):
-            day = getattr(lottery, field)
-            if not start <= day <= end:
-                yield f"{key}.{field}", day.isoformat(), f"a date within the run ({start} to {end})"
-    if s.behaviour.network_degree % 2:
-        yield "behaviour.network_degree", s.behaviour.network_degree, "an even number"
+        if not start <= lottery.start <= end:  # one that ends after the run is cut at its end
+            yield f"{key}.start", lottery.start.isoformat(), f"a date within the run ({start} to {end})"

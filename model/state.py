@@ -1,4 +1,4 @@
-"""Agent state, declared once: every column of citizens and merchants with its dtype, default and meaning.
+"""Agent state, declared once: every column of citizens and businesses with its dtype, default and meaning.
 
 Both engines hold their agents in the same struct of arrays, allocated from these declarations (the Mesa
 agents of the agent engine are views of one row); ``frame`` builds the tables users inspect, and ``nbytes``
@@ -9,7 +9,10 @@ Named states, used by the phases, the metrics and the frames alike:
 - *no wallet*: ``wallets == 0``; a *holder* has at least one wallet (``wallets`` is a bitmask over the
   scenario's operating institutions, bit j for operator j);
 - a holder is *engaged* (uses e-CNY when shops accept it) or *dormant* (``engaged`` false);
-- *active*: paid in e-CNY within the active window (the last 4 weeks), ``step - last_paid < window``.
+- *active*: paid in e-CNY within the active window (the last 4 weeks), ``step - last_paid < window``;
+- an *app holder* set up a wallet through the public e-CNY app (``app_wallet``).
+A business may hold a *corporate wallet*, be a *B2B user* (pays other businesses in e-CNY) and, if it is an
+outlet, *accept* e-CNY from residents.
 """
 
 from __future__ import annotations
@@ -64,39 +67,43 @@ CITIZEN = Kind(
     state=(
         Column("wallets", np.uint32, 0, "bitmask of the operators at which the citizen holds a wallet"),
         Column("engaged", np.bool_, False, "a holder who uses e-CNY (not dormant)"),
+        Column("app_wallet", np.bool_, False, "set up a wallet through the public e-CNY app"),
         Column("last_paid", np.int16, NEVER_PAID, "step of the last e-CNY payment"),
         Column("first_wallet_step", np.int16, NEVER_PAID, "step at which the first wallet was opened"),
     ),
 )
 
-MERCHANT = Kind(
-    "merchant",
+BUSINESS = Kind(
+    "business",
     attributes=(
-        Column("sector", np.uint8, 0, "index into population.SECTORS"),
-        Column("size", np.uint8, 0, "0 small, 1 medium, 2 large"),
-        Column("points", np.float32, 1.0, "acceptance points (scenarios) of one merchant of this size"),
-        Column("acquirer", np.int8, -1, "index of the acquiring bank among the scenario's operators"),
+        Column("sector", np.uint8, 0, "index into population.SECTORS (the first four are outlets)"),
+        Column("size", np.uint8, 0, "0 small, 1 medium, 2 large (acceptance points: points_by_size)"),
         Column("coverage_rank", np.float32, 0.0, "reachable while below the region's merchant coverage"),
     ),
-    state=(Column("accepting", np.bool_, False, "accepts e-CNY"),),
+    state=(
+        Column("acquirer", np.int8, -1, "its bank among the live operators (-1: none live)"),
+        Column("accepting", np.bool_, False, "an outlet accepting e-CNY from residents"),
+        Column("corporate_wallet", np.bool_, False, "holds a corporate (unit) wallet"),
+        Column("b2b_active", np.bool_, False, "pays other businesses in e-CNY"),
+    ),
 )
 
 
 # The namedtuples of each kind's columns, in declared order: what the compiled phases receive (module-level
 # names, so that numba can cache kernels that take them).
 CitizenArrays = namedtuple("CitizenArrays", CITIZEN.names)
-MerchantArrays = namedtuple("MerchantArrays", MERCHANT.names)
+BusinessArrays = namedtuple("BusinessArrays", BUSINESS.names)
 
 
 def row_type(kind: Kind) -> type:
-    return {CITIZEN.name: CitizenArrays, MERCHANT.name: MerchantArrays}[kind.name]
+    return {CITIZEN.name: CitizenArrays, BUSINESS.name: BusinessArrays}[kind.name]
 
 
 class Agents:
     """The agents of one kind, regions contiguous: region r is rows ``offsets[r]:offsets[r + 1]``.
 
     Columns are attributes of this object (``citizens.wallets``) and of ``arrays``, the namedtuple handed to
-    the phases. One agent stands for ``weight[r]`` residents (or merchants) of its region.
+    the phases. One agent stands for ``weight[r]`` residents (or businesses) of its region.
     """
 
     def __init__(self, kind: Kind, offsets: np.ndarray, weight: np.ndarray, **attributes: np.ndarray):

@@ -108,7 +108,7 @@ def test_sector_acceptance_adds_up_to_the_recorded_total():
     for _ in range(150):
         model.step()
     ecny = model.ecny
-    m = ecny.merchants
+    m = ecny.businesses
     weights = np.repeat(m.weight, np.diff(m.offsets))
     accepting = merchant_accepting(ecny)
     assert np.isclose((weights * accepting).sum(), ecny.records[-1]["merchants_accepting"].sum())

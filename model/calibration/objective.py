@@ -7,8 +7,8 @@ random numbers: two trials differ by their parameters, not by their luck). The l
 
     L = (1 / R) * sum_r sum_k w_k * (log m_kr - log y_k) ** 2
 
-with m_kr the model's value of target k in replication r, y_k the published figure and w_k its weight
-(1 unless stated). A model value of zero counts as y_k / 1000 (a log error of -6.9) so the loss stays finite.
+with m_kr the model's value of target k in replication r, y_k the published figure and w_k its weight:
+its confidence (high 1, medium 0.5, low 0.25; ``Target.weight``), times any weight the problem states. A model value of zero counts as y_k / 1000 (a log error of -6.9) so the loss stays finite.
 """
 
 from __future__ import annotations
@@ -53,11 +53,13 @@ class Problem:
 
 
 def horizon_overrides(path: Path, targets: tuple[Target, ...] | list[Target], extra: dict | None = None):
-    """Overrides that end the run at the targets' horizon and drop the lotteries after it."""
+    """Overrides that end the run at the targets' horizon and drop the lotteries and programmes that start
+    after it (they cannot change anything before it)."""
     full = load_scenario(path, extra)
     end = min(horizon_end(list(targets), full.run.start, full.run.step_days), full.run.end)
-    kept = [lot.model_dump(mode="json") for lot in full.incentives.lotteries if lot.end <= end]
-    return {"run.end": end, "incentives.lotteries": kept}
+    lotteries = [lot.model_dump(mode="json") for lot in full.incentives.lotteries if lot.start <= end]
+    programmes = [p.model_dump(mode="json") for p in full.government.programmes if p.start <= end]
+    return {"run.end": end, "incentives.lotteries": lotteries, "government.programmes": programmes}
 
 
 def trial_scenario(problem: Problem, values: dict[str, float]) -> Scenario:
@@ -97,7 +99,7 @@ def log_errors(values: dict[str, list[float]], targets: list[Target] | tuple[Tar
 def loss(values: dict[str, list[float]], problem: Problem) -> float:
     """The mean over replications of the weighted sum of squared log errors (module docstring)."""
     errors = log_errors(values, problem.targets)
-    w = np.array([problem.weight(t.key) for t in problem.targets])
+    w = np.array([t.weight * problem.weight(t.key) for t in problem.targets])
     return float(np.mean((errors**2 * w).sum(axis=1)))
 
 

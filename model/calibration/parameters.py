@@ -34,57 +34,79 @@ def _b(name: str, low: float, high: float, log: bool, prior: float, reason: str)
 FREE: tuple[Param, ...] = (
     _b(
         "innovation",
-        0.003,
-        0.5,
+        0.001,
+        0.3,
         True,
         0.03,
-        "Bass p, organic first wallets a year; Bass meta-analyses give "
-        "0.001 to 0.1, widened because the pilot's app-store and press attention may exceed a product launch",
+        "Bass p, organic first wallets a year; Bass meta-analyses give 0.001 to 0.1 for products in "
+        "their launch phase (the closed pilot of 2020 had 113,300 wallets in 52 million residents)",
     ),
     _b(
         "word_of_mouth",
-        0.003,
+        0.005,
         3.0,
         True,
         0.38,
-        "Bass q per neighbour share; meta-analyses 0.3 to 0.5, "
-        "from near nil (no contagion) to 3 (strong imitation)",
+        "Bass q per neighbour share; meta-analyses 0.3 to 0.5, from near nil (no contagion) to 3 (strong "
+        "imitation)",
     ),
     _b(
-        "acceptance_pull",
-        0.001,
-        5.0,
+        "campaign_pull",
+        0.005,
+        2.0,
         True,
-        0.5,
-        "first-wallet hazard per unit acceptance share: from none to a year's adoption at full acceptance",
-    ),
-    _b(
-        "marketing_pull",
-        1e-4,
-        0.05,
-        True,
-        0.01,
-        "first-wallet hazard per yuan a resident a year of "
-        "bank marketing; 0.05 makes 20 yuan a year open everyone's wallet within a year",
+        0.1,
+        "first-wallet hazard per wallet sign-up asked per resident a year: 1 would meet every staff target "
+        "among people without a wallet; targets were widely reported as pressure, not as met",
     ),
     _b(
         "pushed_engagement",
-        0.01,
+        0.005,
         1.0,
         True,
         1.0,
-        "share of wallets opened under a bank push that start "
-        "engaged; 1 = as engaged as any other, 0.01 = almost all dormant at once",
+        "share of wallets signed up under a campaign that start engaged; 1 = as engaged as any other, "
+        "near 0 = almost all dormant at once ('low, highly inactive' use)",
     ),
     _b(
         "multihoming_push",
-        1e-4,
-        0.5,
+        0.01,
+        3.0,
         True,
-        0.02,
-        "extra-wallet hazard per unit target intensity per yuan "
-        "a resident a year (multi-homing push); the upper end makes state banks alone open all wallets",
+        0.3,
+        "extra-wallet hazard per sign-up asked per resident a year among holders: staff sign up people who "
+        "already hold a wallet (one tap) more easily than new ones",
     ),
+    Param(
+        "campaign_pilot",
+        ("banks.campaign.2021-06-05",),
+        1.0,
+        250.0,
+        True,
+        50.0,
+        "wallet sign-ups asked per bank employee a year just before the targets of 200-300 were reported "
+        "(June 2021); rising linearly from none in the closed tests of April 2020",
+    ),
+    Param(
+        "campaign_after",
+        ("banks.campaign.2022-01-31",),
+        1.0,
+        250.0,
+        True,
+        50.0,
+        "sign-ups asked per employee a year after the 2021 year-end reviews (no figure published); the app "
+        "took over the opening of wallets from 2022",
+    ),
+    _b(
+        "app_innovation",
+        0.002,
+        1.0,
+        True,
+        0.05,
+        "app-wallet hazard a year, organic (16 million downloads in the app's first week: a launch burst "
+        "of about 10% of the live residents, which a yearly rate of 1 would match)",
+    ),
+    _b("app_imitation", 0.01, 5.0, True, 0.5, "app-wallet hazard per region share holding one (Bass q)"),
     _b(
         "dormancy_rate",
         0.1,
@@ -93,15 +115,14 @@ FREE: tuple[Param, ...] = (
         2.0,
         "engaged -> dormant a year at zero acceptance: from a decade to three weeks of use",
     ),
-    _b("reactivation_rate", 0.005, 5.0, True, 1.0, "dormant -> engaged a year at full acceptance"),
     _b(
         "ecny_share_max",
-        0.005,
+        0.002,
         0.5,
         True,
         0.3,
-        "e-CNY share of an engaged holder's payments at full "
-        "acceptance; mobile payment was 66% of payments (PBOC 2019), so at most half of it",
+        "e-CNY share of an engaged holder's payments at full acceptance; mobile payment was 66% of "
+        "payments (PBOC 2019), so at most half of it; people mostly stick to their apps (Bai et al. 2025)",
     ),
     _b(
         "acceptance_elasticity",
@@ -109,75 +130,133 @@ FREE: tuple[Param, ...] = (
         1.5,
         False,
         1.0,
-        "payment share ~ acceptance ** this: 1 linear, "
-        "towards 0 a holder needs only the few shops it frequents",
+        "payment share ~ acceptance ** this: 1 linear, towards 0 a holder needs only the few shops it "
+        "frequents",
     ),
     _b(
         "ticket_yuan",
-        300.0,
+        100.0,
         800.0,
         False,
-        490.0,
-        "yuan per payment; the white paper's 34.5 bn yuan over 70.75 m payments is 488",
+        400.0,
+        "yuan per retail e-CNY payment; the white paper's 34.5 bn yuan over 70.75 m payments is 488, an "
+        "upper bound since some of it was not retail",
     ),
-    _b("merchant_base", 0.002, 0.5, True, 0.05, "organic acceptance hazard a year of a reachable merchant"),
-    _b(
-        "merchant_customer_pull",
-        0.1,
-        50.0,
-        True,
-        2.0,
-        "merchant acceptance sensitivity: hazard per unit "
-        "share of residents who are active users (two-sided network effect)",
-    ),
+    _b("merchant_base", 0.0005, 0.5, True, 0.05, "organic acceptance hazard a year of a reachable outlet"),
     _b(
         "merchant_bank_pull",
-        1e-3,
+        0.001,
+        5.0,
+        True,
+        0.3,
+        "acceptance hazard per sign-up asked per resident a year by the outlet's bank: staff sign up "
+        "merchants too",
+    ),
+    _b(
+        "corporate_base",
+        0.0005,
+        0.5,
+        True,
+        0.02,
+        "organic corporate-wallet hazard a year (8,859 corporate wallets in the closed pilot of 2020)",
+    ),
+    _b(
+        "corporate_bank_pull",
+        0.001,
+        5.0,
+        True,
+        0.1,
+        "corporate-wallet hazard per sign-up asked per resident a year by the business's bank",
+    ),
+    _b(
+        "programme_pull",
+        0.0005,
+        2.0,
+        True,
+        0.05,
+        "corporate-wallet and B2B hazard per thousand yuan a business a year of local e-CNY programmes "
+        "(Suzhou: 58.7 bn in 2022, about 20 thousand yuan a business)",
+    ),
+    _b(
+        "b2b_innovation",
+        0.0005,
         1.0,
         True,
-        0.01,
-        "acceptance hazard per unit intensity x yuan a resident of the acquiring bank's push",
+        0.02,
+        "hazard a year that a business with a wallet starts B2B use",
+    ),
+    _b(
+        "b2b_imitation",
+        0.05,
+        10.0,
+        True,
+        1.0,
+        "B2B hazard per share of the region's businesses paying in e-CNY (Bass q among businesses, whose "
+        "counterparties must hold e-CNY too)",
+    ),
+    _b(
+        "b2b_yuan_per_week",
+        100.0,
+        200_000.0,
+        True,
+        2000.0,
+        "e-CNY a B2B user pays other businesses a week; a small firm's turnover is tens of thousands of "
+        "yuan a week, of which e-CNY carries a share",
     ),
     _b(
         "lottery_entry",
         0.05,
-        0.5,
+        1.0,
         True,
         0.17,
-        "lottery entry propensity k in 1 - exp(-k h sqrt(yuan per resident)); 0.17 gives Luohu's 11% entry",
+        "lottery entry propensity k in 1 - exp(-k h y^e); 0.17 gives Luohu's 11% entry at e = 0.5",
     ),
-    Param(
-        "late_entrant_intensity",
-        ("banks.operators.CMB.target_intensity", "banks.operators.CityBanks.target_intensity"),
-        0.3,
-        3000.0,
+    _b(
+        "lottery_elasticity",
+        0.05,
+        1.0,
+        False,
+        0.5,
+        "entry ~ (prize yuan per resident) ** this; 0.5 (the square root) is the prior; Shenzhen's 2022 "
+        "lottery drew 2.6 m with three times Luohu's budget",
+    ),
+    _b(
+        "wallet_float_weeks",
+        0.1,
+        26.0,
         True,
         1.0,
-        "wallet-target intensity of the operators that joined in July/August 2021 (CMB, the city banks "
-        "via the platform): the only lever that changes when wallets jumped 12x in H2 2021",
+        "an engaged holder's e-CNY balance in weeks of its e-CNY spending (a transit-card-like float)",
     ),
-    Param(
-        "citybank_reach",
-        ("banks.operators.CityBanks.reach",),
-        0.3,
-        8.0,
+    _b(
+        "corporate_float_days",
+        0.5,
+        90.0,
         True,
-        0.7,
-        "the city commercial banks' pull as acquirers of merchants (and on first wallets): acceptance "
-        "points grew 6x in H2 2021; 8 would make them acquire half of all merchants",
+        5.0,
+        "a business's e-CNY balance in days of its e-CNY payments (a working balance)",
     ),
 )
 
 FIXED: dict[str, str] = {
+    "acceptance_pull": "first-wallet pull of acceptance: loose in the 2021 fit (acceptance and campaigns "
+    "rose together), kept at its prior",
+    "reactivation_rate": "dormant holders waking: no series on use separates it from dormancy",
+    "merchant_customer_pull": "merchants' pull from active users: no active-user series is published",
     "payments_per_week": "only its product with ecny_share_max reaches the targets",
-    "merchant_fee_pull": "the incumbents' fee never changed in the pilot: not separable from merchant_base",
-    "public_service_rate": "public services are 5% of merchants: too few points to pin",
-    "government_pull, government_share_boost": "public pay in e-CNY is a small, constant lever before 2022",
+    "merchant_fee_pull": "the incumbents' fee never changed in the pilot: not separable from the customer pull",
+    "public_service_rate": "public services are 2% of businesses: too few points to pin",
+    "government_pull, government_share_boost": "public pay in e-CNY is a small lever before 2022",
     "whitelist_pull": "white lists reach 2% of residents outside pilots: a few million wallets at most",
-    "interop_share_boost, interop_merchant_pull": "interoperability came in December 2022, after the targets",
+    "interop_share_boost, interop_merchant_pull, app_interop_boost": "interoperability came in December "
+    "2022; only two later targets, which the app and B2B parameters already fit",
     "habit_floor, wom_mixing, network_degree, network_rewiring": "structure of the population and network",
     "lottery_entrant_adoption": "no published figure on losers who opened a wallet",
-    "lottery_redemption": "set directly: the model's redemption rate is this share (Luohu: 95.1%)",
+    "lottery_redemption": "set directly in baseline.toml: the model's redemption rate is this share (Luohu: "
+    "95.1%)",
+    "dormant_balance_yuan, wage_retention": "small parts of the balances, with ecny_in_circulation's two "
+    "figures spent on the two floats",
+    "b2b_ticket_yuan": "only the count of B2B payments depends on it, a small part of the transactions",
 }
 
 

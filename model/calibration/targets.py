@@ -29,43 +29,59 @@ class Target:
     definition: str  # the published definition (targets.csv)
     meaning: str  # how the model's metric matches it
     source: str
+    confidence: str = "high"  # high (PBOC), medium (press citing the PBOC), low (secondary)
 
     @property
     def is_lottery(self) -> bool:
         return self.metric.startswith("lottery_")
 
+    @property
+    def weight(self) -> float:
+        """The target's weight in the loss: its confidence (``WEIGHTS``)."""
+        return WEIGHTS[self.confidence]
+
 
 # metric -> how the model's metric of that name means the same thing as the published figure
 MEANINGS = {
-    "personal_wallets_opened": "cumulative wallets opened by residents; a resident with wallets at k "
-    "operating institutions counts k (multi-homing); white-listed residents of regions not yet live count",
-    "transactions_cumulative": "cumulative e-CNY payments by residents, lottery envelope spending included",
-    "transaction_value_cumulative": "cumulative yuan of those payments (ticket_yuan each, envelopes at face)",
-    "acceptance_scenarios": "acceptance points of merchants accepting e-CNY (a merchant of size s has "
+    "personal_wallets_opened": "cumulative wallets opened by residents at the operating institutions; a "
+    "resident with wallets at k operators counts k (multi-homing); white-listed residents of regions not "
+    "yet live count",
+    "app_wallets_opened": "residents who set up a wallet through the public e-CNY app, one per person "
+    "(from 2022-01-04; lottery entrants register one from then on)",
+    "corporate_wallets_opened": "businesses, public bodies and state units holding a corporate wallet",
+    "transactions_cumulative": "cumulative e-CNY payments: residents' (lottery envelopes included), "
+    "between businesses, and wages and programme payments",
+    "transaction_value_cumulative": "cumulative yuan of all those payments (retail, B2B, government)",
+    "acceptance_scenarios": "acceptance points of outlets accepting e-CNY (an outlet of size s has "
     "points_by_size[s] points), not merchants",
+    "ecny_in_circulation": "e-CNY held in residents' and businesses' wallets (a stock)",
     "lottery_registrations": "residents of the region who entered the draw",
     "lottery_redemption_rate": "winners who opened a wallet and spent the envelope / winners",
 }
 
-# model metrics with no published counterpart here, and published figures with no model metric
+# published figures with no model metric to compare with
 NOT_CALIBRATED = {
-    "corporate_wallets_opened": "the model has no corporate wallets",
     "city_commercial_banks_connected": "an input (banks.interconnection_date), not an outcome",
 }
 
 TOLERANCE = 0.15  # |median / published - 1| allowed by ``run.py validate``
+WEIGHTS = {"high": 1.0, "medium": 0.5, "low": 0.25}  # a target's weight in the loss, by confidence
+SHORT = {
+    "personal_wallets_opened": "wallets",
+    "app_wallets_opened": "app_wallets",
+    "corporate_wallets_opened": "corporate_wallets",
+    "transactions_cumulative": "transactions",
+    "transaction_value_cumulative": "value",
+    "acceptance_scenarios": "scenarios",
+    "ecny_in_circulation": "ecny_held",
+    "lottery_registrations": "lottery_registrations",
+    "lottery_redemption_rate": "lottery_redemption",
+}
 
 
-def _key(metric: str, day: date) -> str:
-    short = {
-        "personal_wallets_opened": "wallets",
-        "transactions_cumulative": "transactions",
-        "transaction_value_cumulative": "value",
-        "acceptance_scenarios": "scenarios",
-        "lottery_registrations": "lottery_registrations",
-        "lottery_redemption_rate": "lottery_redemption",
-    }[metric]
-    return f"{short}@{day.isoformat()}"
+def _key(metric: str, day: date, scope: str = "national") -> str:
+    where = "" if scope == "national" else f"{scope}@"
+    return f"{SHORT[metric]}@{where}{day.isoformat()}"
 
 
 def _check(metric: str, value: float, unit: str, definition: str) -> Target:
@@ -86,17 +102,22 @@ CHECKS = (
 )
 
 
-def calibration_targets() -> list[Target]:
-    """The published figures of ``targets.csv`` that a model metric shares, in file order."""
+def calibration_targets(until: date | None = None) -> list[Target]:
+    """The published figures of ``targets.csv`` that a model metric shares, in file order.
+
+    ``until``: only those dated on or before it (a fit that leaves the later ones out of sample).
+    """
     rows = domain.targets()
     out = []
     for row in rows.itertuples():
         if row.metric not in MEANINGS:
             continue
         day = row.date.date()
+        if until is not None and day > until:
+            continue
         out.append(
             Target(
-                key=_key(row.metric, day),
+                key=_key(row.metric, day, row.scope),
                 date=day,
                 scope=row.scope,
                 metric=row.metric,
@@ -105,6 +126,7 @@ def calibration_targets() -> list[Target]:
                 definition=row.definition,
                 meaning=MEANINGS[row.metric],
                 source=row.source,
+                confidence=row.confidence,
             )
         )
     return out

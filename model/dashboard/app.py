@@ -10,7 +10,7 @@ from __future__ import annotations
 import solara
 from mesa.visualization import SolaraViz, make_plot_component
 
-from ..population import SECTORS
+from ..population import OUTLETS, SECTORS
 from ..scenario import load_scenario
 from . import views
 from .compare_view import make_compare_views
@@ -25,7 +25,7 @@ fixed = {"scenario_file": str(settings.scenario), "seed": settings.seed, "scale"
 params = model_params(scenario, fixed)
 steps = (scenario.run.end - scenario.run.start).days // scenario.run.step_days
 sector_plot = make_plot_component(
-    {SECTOR_LABELS[s]: f"C{k}" for k, s in enumerate(SECTORS)},
+    {SECTOR_LABELS[s]: f"C{k}" for k, s in enumerate(SECTORS[:OUTLETS])},
     post_process=step_axis_as_dates(scenario.run.start, scenario.run.step_days, steps),
     page=0,
 )

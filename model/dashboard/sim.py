@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 from ..model import EcnyModel
-from ..population import SECTORS
+from ..population import OUTLETS, SECTORS
 from ..scenario import ScenarioError, load_scenario
 from . import levers as lv
 from .settings import DEFAULT_SCALE, default_scenario
@@ -30,8 +30,8 @@ SECTOR_LABELS = {
 
 
 def merchant_accepting(ecny: EcnyModel) -> np.ndarray:
-    """Whether each merchant agent accepts e-CNY (rows as in ``ecny.merchants``), for either engine."""
-    return np.asarray(ecny.merchants.accepting, dtype=np.bool_)
+    """Whether each business agent accepts e-CNY (rows as in ``ecny.businesses``), for either engine."""
+    return np.asarray(ecny.businesses.accepting, dtype=np.bool_)
 
 
 def sector_acceptance(ecny: EcnyModel, live_only: bool = True) -> dict[str, float]:
@@ -41,7 +41,7 @@ def sector_acceptance(ecny: EcnyModel, live_only: bool = True) -> dict[str, floa
     or a public-services lever. ``live_only`` counts merchants of live pilot regions only, so the share
     is of the merchants who could accept; it dips when a wave opens and adds fresh merchants.
     """
-    m = ecny.merchants
+    m = ecny.businesses
     counts = np.diff(m.offsets)
     region = np.repeat(np.arange(len(counts)), counts)
     weight = m.weight[region]
@@ -52,7 +52,7 @@ def sector_acceptance(ecny: EcnyModel, live_only: bool = True) -> dict[str, floa
     total = np.bincount(m.sector, weights=weight, minlength=len(SECTORS))
     yes = np.bincount(m.sector, weights=weight * accepting, minlength=len(SECTORS))
     share = np.divide(yes, total, out=np.zeros(len(SECTORS)), where=total > 0)
-    return {sector: float(share[k]) for k, sector in enumerate(SECTORS)}
+    return {sector: float(share[k]) for k, sector in enumerate(SECTORS[:OUTLETS])}
 
 
 def _national(name: str):
@@ -96,11 +96,11 @@ class PolicyModel(mesa.Model):
                 "merchants_accepting": _national("merchants_accepting"),
                 **{
                     SECTOR_LABELS[s]: (lambda m, s=s: 100 * m.sectors[s])
-                    for s in SECTORS  # % of merchants in live regions
+                    for s in SECTORS[:OUTLETS]  # % of merchants in live regions
                 },
             }
         )
-        self.sectors = dict.fromkeys(SECTORS, 0.0)
+        self.sectors = dict.fromkeys(SECTORS[:OUTLETS], 0.0)
         try:
             scenario = load_scenario(self.scenario_file, lv.overrides(self.levers))
             self.ecny = EcnyModel(scenario, seed=seed, scale=scale, engine="vectorized")

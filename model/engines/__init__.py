@@ -1,6 +1,6 @@
 """The two engines: thin drivers of the same phases (``phases.py``) over the same state (``state.py``).
 
-- ``agents``: every citizen and merchant a Mesa agent whose ``step`` runs the phases for its own row, as
+- ``agents``: every citizen and business a Mesa agent whose ``step`` runs the phases for its own row, as
   plain Python: readable, inspectable (a breakpoint in ``phases.py`` stops in an agent's week), slow.
 - ``vectorized``: the same phases compiled by numba (``kernels.py``) and run over every row of the live
   regions in one call per step: the default for runs and sweeps.
@@ -42,8 +42,11 @@ class Engine(Protocol):
     ) -> tuple[int, int, int, int]:
         """Draw a lottery in ``region`` (``phases.lottery``): (entrants, winners, redeemed, first wallets)."""
 
+    def acquirers(self, view: StepView) -> None:
+        """Every business chooses its bank among the live ones (``phases.choose_acquirer``)."""
+
     def step(self, view: StepView, tally: Tally) -> None:
-        """Citizens, then merchants, decide (``phases.step_citizen``, ``phases.step_merchant``) and are
+        """Citizens, then businesses, decide (``phases.step_citizen``, ``phases.step_business``) and are
         counted into ``tally``."""
 
     def memory_bytes(self) -> int:

@@ -1,8 +1,9 @@
-"""The agent engine: every citizen and merchant a Mesa agent, stepped one by one.
+"""The agent engine: every citizen and business a Mesa agent, stepped one by one.
 
-An agent's columns (``state.CITIZEN``, ``state.MERCHANT``) are properties reading and writing its row of the
+An agent's columns (``state.CITIZEN``, ``state.BUSINESS``) are properties reading and writing its row of the
 shared arrays, so ``citizen.wallets`` is the state the phases change. ``Citizen.observe`` counts the
-neighbours holding a wallet; ``Citizen.step`` runs ``phases.step_citizen`` for its own row as plain Python.
+neighbours holding a wallet; ``Citizen.step`` runs ``phases.step_citizen`` for its own row as plain Python,
+``Business.step`` ``phases.step_business``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from mesa.agent import AgentSet
 from .. import phases
 from ..context import StepView, Tally
 from ..network import SmallWorld
-from ..state import CITIZEN, MERCHANT, Agents
+from ..state import BUSINESS, CITIZEN, Agents
 from ..streams import region_stream
 from . import lottery_counts
 
@@ -60,36 +61,41 @@ class Citizen(mesa.Agent):
         )
 
 
-class Merchant(mesa.Agent):
-    """``weight`` shops of one sector and size, signed up with an acquiring bank; accepts e-CNY or not."""
+class Business(mesa.Agent):
+    """``weight`` businesses of one sector and size: an outlet may accept e-CNY; any may hold a corporate
+    wallet and pay other businesses in e-CNY."""
 
     def __init__(self, model: EcnyModel, engine: AgentEngine, region: int, row: int) -> None:
         super().__init__(model)
         self.engine, self.region, self.row = engine, region, row
 
+    def choose_acquirer(self) -> None:
+        e = self.engine
+        self.acquirer = phases.choose_acquirer(self.row, self.region, e.view, e.k)
+
     def step(self) -> None:
         e = self.engine
-        phases.step_merchant(self.row, self.region, e.merchants.arrays, e.view, e.b, e.k, e.tally)
+        phases.step_business(self.row, self.region, e.businesses.arrays, e.view, e.b, e.k, e.tally)
 
 
 for _c in CITIZEN.columns:
     setattr(Citizen, _c.name, _column(_c.name, "citizens"))
-for _c in MERCHANT.columns:
-    setattr(Merchant, _c.name, _column(_c.name, "merchants"))
+for _c in BUSINESS.columns:
+    setattr(Business, _c.name, _column(_c.name, "businesses"))
 
 
 class AgentEngine:
-    """Citizens and merchants as Mesa agents, each running the phases for its own row."""
+    """Citizens and businesses as Mesa agents, each running the phases for its own row."""
 
     name = "agents"
 
-    def __init__(self, model: EcnyModel, citizens: Agents, merchants: Agents, b, k) -> None:
-        self.citizens, self.merchants, self.b, self.k = citizens, merchants, b, k
+    def __init__(self, model: EcnyModel, citizens: Agents, businesses: Agents, b, k) -> None:
+        self.citizens, self.businesses, self.b, self.k = citizens, businesses, b, k
         self.view: StepView | None = None
         self.tally: Tally | None = None
         behaviour = model.behaviour
         everyone: list[Citizen] = []
-        shops: list[Merchant] = []
+        firms: list[Business] = []
         for r, region in enumerate(model.region_names):
             sl = citizens.region_slice(r)
             people = [Citizen(model, self, r, row) for row in range(sl.start, sl.stop)]
@@ -103,10 +109,10 @@ class AgentEngine:
                 for person, neighbours in zip(people, graph.neighbour_lists(), strict=True):
                     person.neighbours = [people[j] for j in neighbours]
             everyone += people
-            msl = merchants.region_slice(r)
-            shops += [Merchant(model, self, r, row) for row in range(msl.start, msl.stop)]
+            bsl = businesses.region_slice(r)
+            firms += [Business(model, self, r, row) for row in range(bsl.start, bsl.stop)]
         self.people = AgentSet(everyone, random=model.random)
-        self.shops = AgentSet(shops, random=model.random)
+        self.firms = AgentSet(firms, random=model.random)
 
     def observe(self, view: StepView) -> None:
         self.people.do("observe")
@@ -119,10 +125,14 @@ class AgentEngine:
         )
         return lottery_counts(outcome, entrants)
 
+    def acquirers(self, view: StepView) -> None:
+        self.view = view
+        self.firms.do("choose_acquirer")
+
     def step(self, view: StepView, tally: Tally) -> None:
         self.view, self.tally = view, tally
         self.people.do("step")
-        self.shops.do("step")
+        self.firms.do("step")
 
     def memory_bytes(self) -> int:
-        return self.citizens.nbytes() + self.merchants.nbytes()
+        return self.citizens.nbytes() + self.businesses.nbytes()

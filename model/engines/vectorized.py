@@ -25,8 +25,8 @@ UPDATE_BLOCK = 1 << 20  # new adopters per neighbour-count update: bounds its te
 class VectorizedEngine:
     name = "vectorized"
 
-    def __init__(self, model, citizens: Agents, merchants: Agents, b, k) -> None:
-        self.citizens, self.merchants, self.b, self.k = citizens, merchants, b, k
+    def __init__(self, model, citizens: Agents, businesses: Agents, b, k) -> None:
+        self.citizens, self.businesses, self.b, self.k = citizens, businesses, b, k
         self.kernels = kernels.compiled()
         self.seed, self.regions = model.seed, model.region_names
         behaviour = model.behaviour
@@ -111,17 +111,20 @@ class VectorizedEngine:
             self.neighbour_count,
             self.degree,
         )
-        self.kernels.merchants_week(
-            np.flatnonzero(view.live & (self.merchants.counts > 0)),
-            self.merchants.arrays,
+        self.kernels.businesses_week(
+            np.flatnonzero(view.live & (self.businesses.counts > 0)),
+            self.businesses.arrays,
             view,
             self.b,
             self.k,
             tally,
         )
 
+    def acquirers(self, view: StepView) -> None:
+        self.kernels.acquirers(self.businesses.arrays, view, self.k)
+
     def memory_bytes(self) -> int:
-        """Bytes held by citizen, merchant and network arrays (for the benchmarks)."""
+        """Bytes held by citizen, business and network arrays (for the benchmarks)."""
         network = self.network.nbytes() + self.neighbour_count.nbytes if self.uses_network else 0
         extra = self.whitelisted_rows.nbytes + self.whitelisted_region.nbytes
-        return self.citizens.nbytes() + self.merchants.nbytes() + network + extra
+        return self.citizens.nbytes() + self.businesses.nbytes() + network + extra

@@ -47,7 +47,7 @@ SLOW_RUNS = 4
 
 def reference_bytes(run) -> bytes:
     """The run computed here, in this process, without any executor."""
-    outcome = execute_run(RunTask(run.run_id, run.scenario.resolved, run.seed))
+    outcome = execute_run(RunTask(run.run_id, run.scenario.resolved, run.seed, run.key))
     assert outcome.ok, outcome.traceback
     return outcome.parquet
 
@@ -138,7 +138,7 @@ def test_a_failing_run_is_recorded_the_sweep_goes_on_and_exit_code_is_1(tmp_path
     sweep = dataclasses.replace(
         sweep, scenarios=(sweep.scenarios[0], dataclasses.replace(broken, resolved=bad), *sweep.scenarios[2:])
     )
-    monkeypatch.setattr("model.sweep.design.load_sweep", lambda path: sweep)
+    monkeypatch.setattr("model.sweep.design.load_sweep", lambda path, progress=False: sweep)
     code = main(["sweep", str(SMOKE), "--out", str(tmp_path), "--workers", "2", "--quiet"])
     assert code == 1
     output = capsys.readouterr().out
@@ -206,7 +206,7 @@ def test_the_parent_keeps_a_bounded_window_of_runs_in_flight(tmp_path, monkeypat
 def test_a_run_that_keeps_killing_its_worker_is_isolated_and_recorded(tmp_path, monkeypatch):
     executors: list[CountingExecutor] = []
     monkeypatch.setattr(execute, "open_executor", fake_pool(executors, poison={"s001_r0000"}))
-    monkeypatch.setattr(execute, "default_workers", lambda: 2)
+    monkeypatch.setattr("model.executors.default_workers", lambda: 2)
     folder = run_sweep(SMOKE, out=tmp_path, progress=False)
     store = SweepStore(folder)
     manifest = store.read_manifest()

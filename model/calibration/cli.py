@@ -16,7 +16,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ..cli import InputError, _positive, positive_int
+from ..cli import _positive, positive_int
+from ..errors import InputError
 from ..executors import default_workers, open_executor
 from ..scenario import load_scenario
 from . import fragment, identifiability, objective, parameters, polish, refine, report, study, validate

@@ -70,7 +70,7 @@ def offline_note() -> str | None:
 
 def dashboard_command(argv: list[str]) -> int:
     """Validate the scenario, print the URL, then serve until interrupted (Ctrl-C)."""
-    from ..cli import InputError
+    from ..errors import InputError
     from ..scenario import load_scenario
 
     args = parser().parse_args(argv)

@@ -15,9 +15,10 @@ from typing import Any
 import mesa
 import numpy as np
 
+from ..errors import ScenarioError
 from ..model import EcnyModel
 from ..population import SECTORS
-from ..scenario import ScenarioError, load_scenario
+from ..scenario import load_scenario
 from . import levers as lv
 from .settings import DEFAULT_SCALE, default_scenario
 

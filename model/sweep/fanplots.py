@@ -223,7 +223,7 @@ def plot_sweep(
 
 
 def raise_empty(folder: Path) -> None:
-    from ..cli import InputError
+    from ..errors import InputError
 
     raise InputError(f"{folder}: no finished runs to plot yet (run or --resume the sweep)")
 

@@ -269,6 +269,9 @@ def write(
         "",
         "![traces](traces.png)",
         "",
+        "Each dot is a trial, coloured by its loss (dark purple: low, yellow: high; colour bar on the "
+        "right); the red line is the fitted value.",
+        "",
         "## Best trials (trial scale)",
         "",
         _md(best_rows),

@@ -26,7 +26,7 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import EnvironmentFault, InputError, ScenarioError
+from .errors import EnvironmentFault, InputError, ScenarioError, os_reason
 
 __all__ = ["COMMANDS", "EXIT", "InputError", "main", "positive_int"]
 
@@ -171,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         except OSError as exc:
             where = exc.filename or "a file"
-            reason = exc.strerror or type(exc).__name__
-            message = f"{where}: {reason}; nothing was half-written (earlier results are intact)"
+            message = f"{where}: {os_reason(exc)}; nothing was half-written (earlier results are intact)"
             return _fail(message, EXIT["environment"])
         except KeyboardInterrupt:
             return _fail(
@@ -207,8 +206,9 @@ def _one_line_warnings():
 
 @contextmanager
 def _interrupts():
-    """SIGTERM is handled like Ctrl-C (the same clean stop); a second signal during that stop exits at
-    once with 130 (whatever finished is already on disk: every write is atomic)."""
+    """SIGTERM is handled like Ctrl-C (the same clean stop: the command saves what it has and kills its
+    workers), then the process exits with 130 at once, waiting on no thread; a second signal during that
+    stop exits at once too. Whatever finished is already on disk: every write is atomic."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -224,6 +224,9 @@ def _interrupts():
     try:
         yield
     finally:
-        if not state["signalled"]:  # after a real signal the process is ending: keep exiting at once
-            for sig, old in previous.items():
-                signal.signal(sig, old)
+        if state["signalled"]:  # stopped by a real signal: leave now, without waiting on any thread
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT["interrupted"])
+        for sig, old in previous.items():
+            signal.signal(sig, old)

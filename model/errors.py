@@ -72,6 +72,14 @@ class CapacityWarning(Notice):
     """A request the machine serves only in part (more workers than CPUs, a cluster with no workers)."""
 
 
+def os_reason(exc: OSError) -> str:
+    """The operating system's reason for ``exc`` in a few words ("No space left on device")."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno == 28 or "No space left" in reason:
+        return "No space left on device"
+    return " ".join(reason.split())[:160]
+
+
 def show(value: Any, limit: int = SHOW_LIMIT) -> str:
     """``value`` as TOML would spell it, at most ``limit`` characters (longer text ends in ``...``)."""
     parts: list[str] = []

@@ -2,8 +2,8 @@
 small multiples per region, bank wallet shares, merchant acceptance and transaction value.
 
 Titles are plain text (a ``$`` in a description is a dollar sign, not mathtext) and never wider than
-their plot: a description goes on its own, smaller line under the heading and is cut with an ellipsis
-where it would overflow (``titled``). Each operating institution has one colour in every plot
+their plot: a description goes on its own line under the heading and is cut with an ellipsis where it
+would overflow (``titled``). Each operating institution has one colour in every plot
 (``bank_colors``). Importing this module does not choose a matplotlib backend; the command line does.
 """
 
@@ -43,17 +43,13 @@ def plain(text: str) -> str:
 
 def titled(target, heading: str, detail: str = "", size: float = 11):
     """Set the title of an axis, or a figure's suptitle: ``heading``, and ``detail`` (e.g. the scenario's
-    description) on a second, smaller line, cut to fit the width of what it titles."""
+    description) on a second line, each cut to fit the width of what it titles."""
     fig = target if isinstance(target, Figure) else target.figure
     if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure (the dashboard's): measure with Agg
         FigureCanvasAgg(fig)
     renderer = fig.canvas.get_renderer()
     width = (fig.bbox if target is fig else target.get_window_extent(renderer)).width * 0.98
-    lines = [
-        _fit(fig, renderer, line, width, font)
-        for line, font in ((heading, size), (detail, 0.8 * size))
-        if line
-    ]
+    lines = [_fit(fig, renderer, line, width, size) for line in (heading, detail) if line]
     text = "\n".join(lines)
     if target is fig:
         return fig.suptitle(text, fontsize=size)

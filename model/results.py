@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from . import __version__
 from .atomic import atomic_folder
-from .errors import InputError, show
+from .errors import EnvironmentFault, InputError, os_reason, show
 
 SCHEMA = pa.schema(
     [("date", pa.date32()), ("region", pa.string()), ("metric", pa.string()), ("value", pa.float64())]
@@ -255,16 +255,24 @@ def write_run(
         }
     )
     plot_error = None
-    with atomic_folder(target, replace_check(identity, overwrite)) as staging:
-        write_parquet(table, staging / "timeseries.parquet")
-        write_csv(table, staging / "timeseries.csv")
-        try:
-            written = plots(frame, staging) if plots else []
-        except Exception as exc:  # noqa: BLE001 - the data are kept and the failure reported
-            plot_error = f"{type(exc).__name__}: {str(exc)[:200]}"
-            written = sorted(staging.glob("*.png"))
-        info = manifest(model, wall_seconds, plots=[p.name for p in written], plot_error=plot_error)
-        (staging / "manifest.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    try:
+        with atomic_folder(target, replace_check(identity, overwrite)) as staging:
+            write_parquet(table, staging / "timeseries.parquet")
+            write_csv(table, staging / "timeseries.csv")
+            try:
+                written = plots(frame, staging) if plots else []
+            except Exception as exc:  # noqa: BLE001 - the data are kept and the failure reported
+                if isinstance(exc, OSError):
+                    raise
+                plot_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                written = sorted(staging.glob("*.png"))
+            info = manifest(model, wall_seconds, plots=[p.name for p in written], plot_error=plot_error)
+            (staging / "manifest.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise EnvironmentFault(
+            f"{target}: cannot write the results ({os_reason(exc)}); nothing was half-written and an "
+            "earlier result there is intact"
+        ) from None
     if plot_error:
         raise PlotFailed(f"a plot failed ({plot_error}); the data were written to {target}")
     return target

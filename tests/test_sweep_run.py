@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import BASELINE, ROOT, SCENARIOS
+from conftest import BASELINE, ROOT, SCENARIOS, require_module
 
 import model.sweep.execute as execute
 from model.cli import InputError, main
@@ -274,7 +274,7 @@ def wait_for_runs(store: SweepStore, process: subprocess.Popen, count: int, time
 
 
 def pool_workers(pid: int) -> list:
-    psutil = pytest.importorskip("psutil")
+    psutil = require_module("psutil")
     children = psutil.Process(pid).children(recursive=True)
     return [c for c in children if "spawn_main" in " ".join(c.cmdline())]
 

@@ -45,7 +45,7 @@ from tqdm import tqdm
 
 from .. import __version__, footprint
 from ..atomic import exclusive
-from ..errors import EnvironmentFault, Notice
+from ..errors import EnvironmentFault, Notice, os_reason
 from ..executors import checked_workers, open_executor
 from ..results import git_commit
 from .design import Run, Sweep, load_sweep
@@ -126,6 +126,9 @@ def run_sweep(
     need = _largest_footprint(sweep)
     if not scheduler:
         workers = checked_workers(workers, need)
+    else:
+        with open_executor(scheduler=scheduler):  # reachable? (before anything is written)
+            pass
     store.folder.mkdir(parents=True, exist_ok=True)
     with exclusive(store.folder, {"sweep": str(sweep.spec.path)}):
         return _run_locked(sweep, store, workers, scheduler, resume, progress, overwrite)
@@ -177,8 +180,12 @@ def _run_locked(
     executor_info = {"kind": "dask", "scheduler": scheduler} if scheduler else {"kind": "processes"}
     started, started_at = time.perf_counter(), now()
 
-    def save(status: str) -> None:
-        store.write_manifest(_manifest(sweep, state, executor_info, status, started_at, started))
+    def save(status: str, quietly: bool = False) -> None:
+        try:
+            store.write_manifest(_manifest(sweep, state, executor_info, status, started_at, started))
+        except OSError:
+            if not quietly:  # stopping because of the disk: the runs on it are what counts
+                raise
 
     save("running")
     bar = tqdm(
@@ -207,15 +214,16 @@ def _run_locked(
                 if stalls >= MAX_STALLS:  # something kills every pool: stop, --resume goes on later
                     status = "stopped"
                     break
-    except EnvironmentFault as exc:
-        save("interrupted")
+    except (EnvironmentFault, OSError) as exc:
+        save("interrupted", quietly=True)
         kept = state.skipped + state.done
+        reason = f"{store.folder}: cannot write ({os_reason(exc)})" if isinstance(exc, OSError) else str(exc)
         raise EnvironmentFault(
-            f"{exc}; the sweep stopped, {kept} finished runs are kept in {store.folder} "
+            f"{reason}; the sweep stopped, {kept} finished runs are kept in {store.folder} "
             "(add --resume to go on)"
         ) from None
     except BaseException:
-        save("interrupted")
+        save("interrupted", quietly=True)
         raise
     if status == "complete" and state.failed:
         status = "failed"

@@ -197,3 +197,26 @@ def test_pushed_first_wallets_start_engaged_by_competing_hazards():
         np.array([0.01, 0.5]), False, 0.0, False, Behaviour(acceptance_elasticity=0.5)
     )
     assert np.allclose(share, 0.3 * np.sqrt([0.01, 0.5]))
+
+
+def test_resume_neither_counts_interrupted_trials_nor_leaves_queued_ones(tmp_path):
+    """A kill leaves trials running and proposals queued: on --resume those are closed (marked), do not
+    count against --trials, and no queued trial is left waiting."""
+    import optuna
+
+    db = tmp_path / "study.db"
+    s = study.open_study(db, resume=False, seed=1)
+    done = s.ask()
+    done.suggest_float("innovation", 0.01, 0.1)
+    s.tell(done, 0.5)
+    cut_off = s.ask()  # running when the calibration was killed
+    cut_off.suggest_float("innovation", 0.01, 0.1)
+    s.enqueue_trial({"innovation": 0.05})  # an evolution proposal never asked
+    assert study.finished(s) == 1
+
+    resumed = study.open_study(db, resume=True, seed=1)
+    states = [t.state for t in resumed.trials]
+    assert optuna.trial.TrialState.RUNNING not in states and optuna.trial.TrialState.WAITING not in states
+    assert study.finished(resumed) == 1  # only the trial that ran to its end
+    marks = [t.user_attrs for t in resumed.trials]
+    assert marks[1] == {"interrupted": True} and marks[2] == {"discarded": True}

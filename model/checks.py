@@ -7,9 +7,11 @@ the likely mistakes that would otherwise run without a word:
 * a lottery envelope larger than the lottery's budget (no one could win);
 * ``banks.operator_count`` above the number of operators that ever join in the scenario;
 * shares (``*_shares``) that are not each in [0, 1] and sum to 1;
-* a ``run.scale`` that leaves a simulated region with fewer than ``MIN_AGENTS_PER_REGION`` agents: every
-  region that holds agents must have at least one agent's worth of residents (population >= scale), or its
-  adoption jumps from 0 to 100% as its only agent decides.
+* a ``run.scale`` that leaves the largest region the run simulates with fewer than
+  ``MIN_AGENTS_LARGEST_REGION`` (10) citizen agents. Every simulated region holds at least one agent by
+  construction (``population.agent_counts``), so a region smaller than the scale is one agent whose
+  adoption jumps from 0 to 100%; once even the largest region is a handful of agents, so is the whole run
+  (at ``run.scale = 1e12`` the baseline is 32 agents, one per region, and ends at 100% adoption).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pydantic import BaseModel
 
 from . import domain, horizon
 
-MIN_AGENTS_PER_REGION = 1
+MIN_AGENTS_LARGEST_REGION = 10
 SHARE_TOLERANCE = 1e-6
 
 
@@ -140,11 +142,11 @@ def _scale(s) -> Iterator[tuple[str, Any, str]]:
     ]
     if not held:
         return
-    population, region = min(held)
-    if population / s.run.scale < MIN_AGENTS_PER_REGION:
+    population, region = max(held)
+    if population / s.run.scale < MIN_AGENTS_LARGEST_REGION:
         yield (
             "run.scale",
             s.run.scale,
-            f"at most {population / MIN_AGENTS_PER_REGION:,.0f}, the residents of {region}, the smallest "
-            f"region this run simulates: every simulated region needs at least {MIN_AGENTS_PER_REGION} agent",
+            f"at most {population / MIN_AGENTS_LARGEST_REGION:,.0f}, so that {region}, the largest region "
+            f"this run simulates, holds at least {MIN_AGENTS_LARGEST_REGION} agents",
         )

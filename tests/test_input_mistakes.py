@@ -162,7 +162,7 @@ def test_operator_count_counts_only_operators_that_join(tmp_path):
 
 @pytest.mark.parametrize(
     ("scale", "words"),
-    [("1e12", "at most 1,046,068, the residents of Fangchenggang"), ("1e-300", "at least 1")],
+    [("1e12", "at most 8,977,584, so that Guangdong (rest), the largest region"), ("1e-300", "at least 1")],
 )
 def test_a_scale_outside_what_the_regions_hold_is_refused(tmp_path, capsys, scale, words):
     message = refused(capsys, [str(BASELINE), "--scale", scale], tmp_path / "out")
@@ -170,12 +170,13 @@ def test_a_scale_outside_what_the_regions_hold_is_refused(tmp_path, capsys, scal
 
 
 def test_the_scale_limit_follows_the_regions_the_run_simulates():
-    early = {"run.end": "2020-12-31"}  # waves 1 and 2 only: Xiong'an (1.2 m residents) is the smallest
-    assert load_scenario(BASELINE, {**early, "run.scale": 1.1e6}).run.scale == 1.1e6
-    with pytest.raises(ScenarioError, match="Xiong'an"):
-        load_scenario(BASELINE, {**early, "run.scale": 1.3e6})
-    with pytest.raises(ScenarioError, match="Fangchenggang"):  # the whole baseline reaches wave 4
-        load_scenario(BASELINE, {"run.scale": 1.1e6})
+    early = {"run.end": "2020-12-31"}  # waves 1 and 2 only: Shanghai (24.9 m residents) is the largest
+    assert load_scenario(BASELINE, {**early, "run.scale": 2.4e6}).run.scale == 2.4e6
+    with pytest.raises(ScenarioError, match="Shanghai"):
+        load_scenario(BASELINE, {**early, "run.scale": 2.6e6})
+    assert load_scenario(BASELINE, {"run.scale": 4e6}).run.scale == 4e6  # the whole baseline reaches wave 4
+    with pytest.raises(ScenarioError, match=r"Guangdong \(rest\)"):
+        load_scenario(BASELINE, {"run.scale": 9e6})
 
 
 @pytest.mark.parametrize(
@@ -240,7 +241,7 @@ def sweep_file(tmp_path: Path, body: str) -> Path:
             '[sample]\nmethod = "lhs"\nsize = 4\n[sample.bounds]\n"banks.target_intensity" = [0, inf]\n',
             "finite",
         ),
-        ('[[vary]]\npath = "run.scale"\nvalues = [1e12]\n', "Fangchenggang"),
+        ('[[vary]]\npath = "run.scale"\nvalues = [1e12]\n', "Guangdong (rest)"),
     ],
     ids=["vary-inf", "bounds-inf", "vary-scale"],
 )

@@ -109,3 +109,24 @@ def pivot(frame: pd.DataFrame, metric: str) -> pd.DataFrame:
     """One metric as a table: dates down, regions (and "national") across."""
     rows = frame[frame["metric"] == metric]
     return rows.pivot(index="date", columns="region", values="value").sort_index()
+
+
+# Slow tests in files that the simulation core's rewrite owns: marked from here, so that those files stay
+# untouched (the markers can move into them with the rewrite). Matched on "file::test" prefixes.
+SLOW_ELSEWHERE = (
+    "test_engines_agree.py::test_national_totals_agree_at_yearly_checkpoints",
+    "test_engines_agree.py::test_final_region_shares_agree",  # the same 2 x 20 x 2 runs (~2 min)
+    "test_bass.py::",
+    "test_conservation.py::test_only_white_listed_citizens_hold_wallets_outside_live_regions[agents]",
+    "test_conservation.py::test_no_wallets_outside_live_regions_without_a_white_list[agents]",
+    "test_conservation.py::test_wallets_are_never_closed_and_one_per_operator[agents]",
+    "test_conservation.py::test_recorded_totals_are_consistent[agents]",
+    "test_determinism.py::test_interleaved_runs_do_not_share_random_state",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.nodeid.rsplit("/", 1)[-1]
+        if name.startswith(SLOW_ELSEWHERE):
+            item.add_marker(pytest.mark.slow)

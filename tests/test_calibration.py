@@ -117,6 +117,7 @@ def synthetic():
     return truth, replace(base, targets=targets)
 
 
+@pytest.mark.slow
 def test_calibration_recovers_known_parameters(synthetic, tmp_path):
     truth, problem = synthetic
     db = tmp_path / "study.db"
@@ -137,6 +138,7 @@ def test_calibration_recovers_known_parameters(synthetic, tmp_path):
     assert set(best.user_attrs["values"]) == {t.key for t in problem.targets}
 
 
+@pytest.mark.slow
 def test_calibrate_command_smoke(tmp_path):
     out = tmp_path / "cal"
     argv = [

@@ -138,6 +138,7 @@ def test_the_what_if_figure_titles_do_not_overlap():
     assert heading.y0 >= first.y1, (heading, first)
 
 
+@pytest.mark.slow
 def test_no_plotting_module_chooses_a_backend_on_import():
     code = (
         "import matplotlib; matplotlib.use('svg');"
@@ -148,6 +149,7 @@ def test_no_plotting_module_chooses_a_backend_on_import():
     assert out.stdout.strip() == "svg"
 
 
+@pytest.mark.slow
 def test_no_library_module_imports_the_command_line():
     code = (
         "import sys, model, model.sweep.analysis, model.sweep.store, model.sweep.design, model.sweep.execute,"

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tomllib
 
+import pytest
 from conftest import ROOT
 
 MAKEFILE = (ROOT / "Makefile").read_text()
@@ -68,6 +69,7 @@ def run_pytest(tmp_path, ci: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_a_missing_part_fails_in_ci_and_skips_with_its_reason_elsewhere(tmp_path):
     in_ci = run_pytest(tmp_path, "true")
     assert in_ci.returncode == 1 and "ecny_no_such_module is missing" in in_ci.stdout

@@ -81,6 +81,7 @@ def test_a_valid_parquet_of_another_schema_is_set_aside(finished):
     assert (finished / "runs" / "s000_r0002.parquet").read_bytes() == reference("s000_r0002")
 
 
+@pytest.mark.slow
 def test_a_missing_design_is_rebuilt_and_the_runs_checked_against_it(finished):
     (finished / "design.parquet").unlink()
     kept = {p.name: p.stat().st_mtime_ns for p in (finished / "runs").glob("*.parquet")}

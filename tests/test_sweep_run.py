@@ -131,6 +131,7 @@ def test_resume_refuses_results_of_another_design(smoke, tmp_path):
         run_sweep(changed, out=smoke.parent, workers=1, resume=True, progress=False)
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_the_sweep_goes_on_and_exit_code_is_1(tmp_path, monkeypatch, capsys):
     sweep = load_sweep(SMOKE)
     broken = sweep.scenarios[1]
@@ -279,6 +280,7 @@ def pool_workers(pid: int) -> list:
     return [c for c in children if "spawn_main" in " ".join(c.cmdline())]
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_no_run_and_the_sweep_completes(tmp_path):
     path = tmp_path / "slow.toml"
     path.write_text(SLOW)
@@ -305,6 +307,7 @@ def test_a_killed_worker_loses_no_run_and_the_sweep_completes(tmp_path):
     assert store.run_path(retried).read_bytes() == reference_bytes(runs[retried])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
 def test_an_interrupted_sweep_keeps_its_runs_and_resume_completes_it(tmp_path, stop):
     path = tmp_path / "slow.toml"

@@ -25,10 +25,6 @@ One sweep at a time per folder: the running sweep holds ``.lock`` in it (``model
 from __future__ import annotations
 
 import json
-import os
-import platform
-import resource
-import sys
 import time
 import traceback
 import warnings
@@ -37,18 +33,17 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from .. import __version__, footprint
+from .. import footprint
 from ..atomic import exclusive
 from ..errors import EnvironmentFault, Notice, os_reason
 from ..executors import checked_workers, open_executor
-from ..results import git_commit
 from .design import Run, Sweep, load_sweep
+from .manifest import now, sweep_manifest
 from .store import SweepStore
 from .worker import RunOutcome, RunTask, execute_run
 
@@ -91,16 +86,6 @@ class Pending:
                 return False
             self._back.append(run)
         return True
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (the parent) in MiB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
 
 
 def run_sweep(
@@ -182,7 +167,7 @@ def _run_locked(
 
     def save(status: str, quietly: bool = False) -> None:
         try:
-            store.write_manifest(_manifest(sweep, state, executor_info, status, started_at, started))
+            store.write_manifest(sweep_manifest(sweep, state, executor_info, status, started_at, started))
         except OSError:
             if not quietly:  # stopping because of the disk: the runs on it are what counts
                 raise
@@ -393,54 +378,3 @@ def _record_failure(
 
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
-
-
-def _manifest(
-    sweep: Sweep, state: Progress, executor: dict, status: str, started_at: str, started: float
-) -> dict[str, Any]:
-    wall = time.perf_counter() - started
-    processed = state.done + len(state.failures)
-    spec = sweep.spec
-    return {
-        "sweep": sweep.name,
-        "description": spec.description,
-        "sweep_file": str(spec.path),
-        "sweep_document": spec.document,
-        "base": str(spec.base),
-        "method": spec.method,
-        "replications": spec.replications,
-        "root_seed": spec.root_seed,
-        "seeds": list(sweep.seeds),
-        "scenarios": [
-            {
-                "index": s.index,
-                "name": s.name,
-                "source": str(s.source),
-                "overrides": s.overrides,
-                "levers": s.levers,
-                "resolved": s.resolved,
-            }
-            for s in sweep.scenarios
-        ],
-        "aliases": sweep.aliases,
-        "runs": state.total,
-        "status": status,
-        "done_before": state.skipped,
-        "done": state.done,
-        "failed": [f["run_id"] for f in state.failures],
-        "remaining": state.total - state.skipped - processed,
-        "pool_restarts": state.pool_restarts,
-        "retried": sorted(state.retried),
-        "executor": executor,
-        "started": started_at,
-        "updated": now(),
-        "wall_seconds": round(wall, 3),
-        "runs_per_minute": round(60 * processed / wall, 2) if wall > 0 and processed else None,
-        "mean_run_seconds": round(state.run_seconds / state.done, 3) if state.done else None,
-        "parent_peak_rss_mb": peak_rss_mb(),
-        "package_version": __version__,
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "host": platform.node(),
-        "pid": os.getpid(),
-    }

@@ -42,6 +42,7 @@ from .. import footprint
 from ..atomic import exclusive
 from ..errors import EnvironmentFault, Notice, os_reason
 from ..executors import checked_workers, open_executor
+from ..paths import inside
 from .design import Run, Sweep, load_sweep
 from .manifest import now, sweep_manifest
 from .store import SweepStore
@@ -106,7 +107,7 @@ def run_sweep(
     raises ``KeyboardInterrupt`` after saving the manifest (status ``interrupted``).
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
-    store = SweepStore(Path(out) / sweep.name)
+    store = SweepStore(inside(Path(out), sweep.name))  # a safe name, and no link out of --out
     store.check_folder()
     need = _largest_footprint(sweep)
     if not scheduler:

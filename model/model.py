@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from . import domain, draws, metrics
+from . import domain, draws, horizon, metrics
 from .context import Institutions, Tally, step_view
 from .engines import ENGINES, Engine
 from .engines.agents import AgentEngine
@@ -34,11 +34,6 @@ from .scenario import Scenario
 
 def _when(value) -> date | None:
     return None if value == "never" else value
-
-
-def _earliest(*days: date | None) -> date | None:
-    known = [d for d in days if d is not None]
-    return min(known) if known else None
 
 
 class EcnyModel(mesa.Model):
@@ -80,26 +75,18 @@ class EcnyModel(mesa.Model):
         self.region_names = frame["region"].tolist()
         self.populations = frame["population_2020"].to_numpy(np.float64)
         self.pilot_regions = (frame["wave"] != domain.NO_WAVE).to_numpy()
-        waves = {w: _when(d) for w, d in s.pilot.waves.items()}
-        full = _when(s.pilot.olympic_full_pilot)
-        nationwide = _when(s.pilot.nationwide)
+        full, nationwide = _when(s.pilot.olympic_full_pilot), _when(s.pilot.nationwide)
         self.governments: list[LocalGovernment] = []
-        for r, row in enumerate(frame.itertuples()):
+        for r, (row, start) in enumerate(zip(frame.itertuples(), horizon.region_starts(s), strict=True)):
             olympic = row.wave == "olympic"
-            start = waves.get(row.wave)
-            if olympic and start is None:
-                start = full
-            if row.region in s.pilot.region_start:
-                start = _when(s.pilot.region_start[row.region])
             province = _when(s.pilot.province_start.get(row.province, "never"))
-            start = _earliest(start, province, nationwide)
             self.governments.append(
                 LocalGovernment(
                     self,
                     r,
                     row.region,
                     start,
-                    _earliest(full, province, nationwide) if olympic else start,
+                    horizon.earliest(full, province, nationwide) if olympic else start,
                     s.pilot.olympic_merchant_coverage if olympic else 1.0,
                     [lot for lot in s.incentives.lotteries if lot.region == row.region],
                     [p for p in s.government.programmes if p.region == row.region],
@@ -129,13 +116,10 @@ class EcnyModel(mesa.Model):
         self.bank_ids = [bank.bank_id for bank in self.banks]
 
     def _setup_population(self, s: Scenario) -> None:
-        end = s.run.end
         whitelist = _when(s.pilot.whitelist_start)
-        whitelisting = s.pilot.whitelist_share > 0 and whitelist is not None and whitelist <= end
-        live_in_run = np.array([g.pilot_start is not None and g.pilot_start <= end for g in self.governments])
+        whitelisting = s.pilot.whitelist_share > 0 and whitelist is not None and whitelist <= s.run.end
         # regions that never go live within the run and see no white list hold no agents at all
-        simulated = live_in_run | (whitelisting & self.pilot_regions)
-        populations = np.where(simulated, self.populations, 0.0)
+        populations = np.where(horizon.simulated_regions(s), self.populations, 0.0)
         kinds = domain.regions()["kind"].tolist()
         whitelist_share = np.where(self.pilot_regions, s.pilot.whitelist_share, 0.0)
         self.citizens = build_citizens(

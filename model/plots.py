@@ -1,24 +1,82 @@
 """Adoption plots of one run (matplotlib, PNG): the national S-curve against the published figures,
 small multiples per region, bank wallet shares, merchant acceptance and transaction value.
+
+Titles are plain text (a ``$`` in a description is a dollar sign, not mathtext) and never wider than
+their plot: a description goes on its own line under the heading and is cut with an ellipsis where it
+would overflow (``titled``). Each operating institution has one colour in every plot
+(``bank_colors``). Importing this module does not choose a matplotlib backend; the command line does.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FixedLocator  # noqa: E402
-
-from . import domain  # noqa: E402
+from . import domain
 
 MILLION = 1e6
 DPI = 100
+ELLIPSIS = "\u2026"
+# tab10, then black: eleven institutions, eleven distinct colours
+PALETTE = (*(f"C{k}" for k in range(10)), "black")
+
+
+def bank_colors(banks: list[str]) -> list[str]:
+    """One colour per operating institution, fixed by its row in institutions.csv (the same in every
+    scenario and every plot); ids not in the file get the colours after those."""
+    known = domain.bank_ids()
+    order = [known.index(b) if b in known else len(known) + k for k, b in enumerate(banks)]
+    return [PALETTE[k % len(PALETTE)] if k < len(PALETTE) else plt.get_cmap("tab20b")(k % 20) for k in order]
+
+
+def plain(text: str) -> str:
+    """``text`` as matplotlib should show it literally: one line, ``$`` escaped (no mathtext)."""
+    return " ".join(str(text).split()).replace("$", "\\$")
+
+
+def titled(target, heading: str, detail: str = "", size: float = 11):
+    """Set the title of an axis, or a figure's suptitle: ``heading``, and ``detail`` (e.g. the scenario's
+    description) on a second line, each cut to fit the width of what it titles."""
+    fig = target if isinstance(target, Figure) else target.figure
+    if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure (the dashboard's): measure with Agg
+        FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    width = (fig.bbox if target is fig else target.get_window_extent(renderer)).width * 0.98
+    lines = [_fit(fig, renderer, line, width, size) for line in (heading, detail) if line]
+    text = "\n".join(lines)
+    if target is fig:
+        return fig.suptitle(text, fontsize=size)
+    return target.set_title(text, fontsize=size)
+
+
+def _fit(fig, renderer, raw: str, width: float, size: float) -> str:
+    """The longest start of ``raw`` (with an ellipsis when cut) that is at most ``width`` pixels wide."""
+    raw = " ".join(str(raw).split())
+    probe = fig.text(0, 0, "", fontsize=size)
+
+    def fits(candidate: str) -> bool:
+        probe.set_text(plain(candidate))
+        return probe.get_window_extent(renderer).width <= width
+
+    if fits(raw):
+        probe.remove()
+        return plain(raw)
+    low, high = 0, len(raw)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if fits(raw[:mid].rstrip() + ELLIPSIS):
+            low = mid
+        else:
+            high = mid - 1
+    probe.remove()
+    return plain(raw[:low].rstrip() + ELLIPSIS)
 
 
 def wide(frame: pd.DataFrame) -> pd.DataFrame:
@@ -90,7 +148,7 @@ def national_s_curve(frame: pd.DataFrame, out: Path, title: str, table=None) -> 
         ax.plot(s.index, s / MILLION, color=color, label=label)
     overlay_targets(ax, "personal_wallets_opened", label="published: personal wallets opened")
     ax.set_ylabel("millions")
-    ax.set_title(f"e-CNY adoption, national: {title}")
+    titled(ax, "e-CNY adoption, national", title)
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, out / "national_s_curve.png")
@@ -138,8 +196,8 @@ def regions_small_multiples(frame: pd.DataFrame, out: Path, title: str, table=No
         ax.set_yticks([0, 25, 50, 75, 100])
         ax.tick_params(labelsize=7, labelbottom=k + cols >= len(regions), labelleft=k % cols == 0)
         ax.grid(alpha=0.3)
-    heading = "Share of residents (%) with a wallet (green) and active (orange)"
-    fig.suptitle(f"{heading}\n{title}" if title else heading, y=1 - 0.08 / height, fontsize=11)
+    heading = titled(fig, "Share of residents (%) with a wallet (green) and active (orange)", title)
+    heading.set_y(1 - 0.08 / height)
     return _save(fig, out / "regions_small_multiples.png", tight=False)
 
 
@@ -149,11 +207,12 @@ def bank_shares(frame: pd.DataFrame, out: Path, title: str, table=None) -> Path:
     table.columns = [c.split(":", 1)[1] for c in table.columns]
     fig, ax = plt.subplots(figsize=(9, 5))
     if len(table.columns):
-        ax.stackplot(table.index, 100 * table.T.to_numpy(), labels=table.columns)
+        banks = list(table.columns)
+        ax.stackplot(table.index, 100 * table.T.to_numpy(), labels=banks, colors=bank_colors(banks))
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     ax.set_ylim(0, 100)
     ax.set_ylabel("% of personal wallets")
-    ax.set_title(f"Wallet share by operating institution: {title}")
+    titled(ax, "Wallet share by operating institution", title)
     return _save(fig, out / "bank_wallet_shares.png")
 
 
@@ -175,7 +234,8 @@ def merchant_acceptance(frame: pd.DataFrame, out: Path, title: str, table=None) 
     for ax in (left, right):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-    fig.suptitle(title)
+    titled(fig, "Merchant acceptance and transaction value", title)
+    fig.tight_layout()
     return _save(fig, out / "merchant_acceptance.png")
 
 

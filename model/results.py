@@ -1,20 +1,20 @@
 """The results store of one run: tidy Parquet and CSV, a manifest, written all or nothing.
 
-Everything goes to a hidden temporary folder beside the target and is renamed into place only when complete,
-so an interrupted or failed run never leaves a half-overwritten result, and an earlier result survives
-until the new one is whole.
+Everything goes to a hidden temporary folder beside the target and is renamed into place only when complete
+(``model.atomic.atomic_folder``), so an interrupted or failed run never leaves a half-overwritten result,
+and an earlier result survives until the new one is whole. A run replaces an earlier result only when it
+is the same run (scenario, seed, scale, engine) or the user said ``--overwrite``; a folder that is not a
+run's result is never replaced.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from . import __version__
+from .atomic import atomic_folder
+from .errors import EnvironmentFault, InputError, os_reason, show
 
 SCHEMA = pa.schema(
     [("date", pa.date32()), ("region", pa.string()), ("metric", pa.string()), ("value", pa.float64())]
@@ -44,6 +46,48 @@ def to_table(frame: pd.DataFrame) -> pa.Table:
 def write_parquet(frame: pd.DataFrame | pa.Table, path: Path) -> None:
     table = frame if isinstance(frame, pa.Table) else to_table(frame)
     pq.write_table(table, path, compression="zstd")
+
+
+RUN_KEY = b"ecny.run_key"
+CHECKSUM = b"ecny.sha256"
+
+
+def _digest(table: pa.Table) -> str:
+    """sha256 of the table's data (Arrow IPC of one batch, no metadata): equal data, equal digest."""
+    table = table.replace_schema_metadata(None).combine_chunks()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(1, table.num_rows))
+    return hashlib.sha256(sink.getvalue()).hexdigest()
+
+
+def run_file_bytes(frame: pd.DataFrame | pa.Table, run_key: str) -> bytes:
+    """A sweep's run file: the tidy table as Parquet, carrying its ``run_key`` and a checksum of its data."""
+    table = frame if isinstance(frame, pa.Table) else to_table(frame)
+    table = table.replace_schema_metadata({RUN_KEY: run_key.encode(), CHECKSUM: _digest(table).encode()})
+    buffer = io.BytesIO()
+    # no column statistics: nothing in the footer that a flipped byte could falsify unseen (a reader's
+    # filter would trust them); one row group, so filters lose nothing by it
+    pq.write_table(table, buffer, compression="zstd", write_statistics=False)
+    return buffer.getvalue()
+
+
+def check_run_file(path: Path, run_key: str) -> str | None:
+    """None if ``path`` holds the run ``run_key`` whole; otherwise why not (damaged, another run's,
+    another schema, no checksum)."""
+    try:
+        table = pq.read_table(path)
+    except (OSError, pa.ArrowException) as exc:
+        return f"unreadable ({type(exc).__name__})"
+    meta = table.schema.metadata or {}
+    if not table.schema.equals(SCHEMA, check_metadata=False):
+        return "not a run's table (another schema)"
+    if meta.get(RUN_KEY) != run_key.encode():
+        found = meta.get(RUN_KEY, b"").decode(errors="replace")[:16] or "none"
+        return f"another run's file (run key {found}, not {run_key})"
+    if meta.get(CHECKSUM) != _digest(table).encode():
+        return "damaged (its data do not match their checksum)"
+    return None
 
 
 def write_csv(frame: pd.DataFrame | pa.Table, path: Path) -> None:
@@ -110,24 +154,81 @@ def manifest(model, wall_seconds: float, **extra: Any) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces ``target`` whole, on failure it is removed."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+class PlotFailed(RuntimeError):
+    """The run's data were written but a plot failed; ``str()`` says which and where the data are."""
+
+
+def run_identity(info: dict[str, Any]) -> dict[str, Any]:
+    """What makes a run's results: the resolved scenario (its description aside), seed, scale and engine."""
+    scenario = {k: v for k, v in info.get("scenario", {}).items() if k != "description"}
+    if isinstance(scenario.get("run"), dict):  # seed, scale and engine are compared on their own
+        scenario["run"] = {k: v for k, v in scenario["run"].items() if k not in ("seed", "scale", "engine")}
+    return {
+        "scenario": scenario,
+        "seed": info.get("seed"),
+        "scale": info.get("scale"),
+        "engine": info.get("engine"),
+    }
+
+
+def replace_check(identity: dict[str, Any], overwrite: bool) -> Callable[[Path], None]:
+    """A check for ``atomic_folder``: a run replaces only an earlier result of the same scenario, seed,
+    scale and engine, unless ``overwrite``; never a folder that is not a run's result."""
+
+    def check(target: Path) -> None:
+        if not target.exists():
+            return
+        if not target.is_dir():
+            raise InputError(f"{target}: exists and is not a folder; nothing was written")
+        earlier = _run_manifest(target)
+        if earlier is None:
+            if any(target.iterdir()):
+                what = (
+                    "a sweep's results"
+                    if (target / "design.parquet").exists()
+                    else "files that are not a run's results"
+                )
+                raise InputError(
+                    f"{target}: holds {what}; nothing was written (choose another --out or scenario name)"
+                )
+            return
+        differs = _differences(run_identity(earlier), identity)
+        if differs and not overwrite:
+            raise InputError(
+                f"{target}: holds a run of {differs}; add --overwrite to replace it, or choose another --out"
+            )
+
+    return check
+
+
+def _run_manifest(folder: Path) -> dict[str, Any] | None:
     try:
-        yield staging
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)
+        info = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) and "scenario" in info and "seed" in info else None
+
+
+def _differences(earlier: dict[str, Any], now: dict[str, Any]) -> str:
+    """ "seed 1 (this run: 7), scale 5000 (this run: 1e+06)", or "" when the two are the same run."""
+    parts = [
+        f"{key} {show(earlier[key])} (this run: {show(now[key])})"
+        for key in ("seed", "scale", "engine")
+        if earlier[key] != now[key]
+    ]
+    if earlier["scenario"] != now["scenario"]:
+        keys = _changed_keys(earlier["scenario"], now["scenario"])
+        parts.append(
+            "another scenario (" + ", ".join(keys[:3]) + (", ..." if len(keys) > 3 else "") + " differ)"
+        )
+    return ", ".join(parts)
+
+
+def _changed_keys(a: Any, b: Any, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        keys = list(dict.fromkeys([*a, *b]))
+        return [k for key in keys for k in _changed_keys(a.get(key), b.get(key), f"{prefix}{key}.")]
+    return [] if a == b else [prefix.rstrip(".")]
 
 
 def write_run(
@@ -135,14 +236,43 @@ def write_run(
     target: Path,
     wall_seconds: float,
     plots: Callable[[pd.DataFrame, Path], list[Path]] | None = None,
+    overwrite: bool = False,
 ) -> Path:
-    """Write ``timeseries.parquet``, ``timeseries.csv``, ``manifest.json`` and the plots to ``target``."""
+    """Write ``timeseries.parquet``, ``timeseries.csv``, ``manifest.json`` and the plots to ``target``.
+
+    ``target`` is replaced whole, and only if it holds an earlier result of this same run or ``overwrite``
+    says so (``replace_check``). A failing plot does not lose the data: they are written, then
+    ``PlotFailed`` is raised.
+    """
     frame = model.timeseries()
     table = to_table(frame)
-    with atomic_folder(target) as staging:
-        write_parquet(table, staging / "timeseries.parquet")
-        write_csv(table, staging / "timeseries.csv")
-        written = plots(frame, staging) if plots else []
-        info = manifest(model, wall_seconds, plots=[p.name for p in written])
-        (staging / "manifest.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    identity = run_identity(
+        {
+            "scenario": model.config.dump(),
+            "seed": model.seed,
+            "scale": model.scale,
+            "engine": model.engine_name,
+        }
+    )
+    plot_error = None
+    try:
+        with atomic_folder(target, replace_check(identity, overwrite)) as staging:
+            write_parquet(table, staging / "timeseries.parquet")
+            write_csv(table, staging / "timeseries.csv")
+            try:
+                written = plots(frame, staging) if plots else []
+            except Exception as exc:  # noqa: BLE001 - the data are kept and the failure reported
+                if isinstance(exc, OSError):
+                    raise
+                plot_error = f"{type(exc).__name__}: {str(exc)[:200]}"
+                written = sorted(staging.glob("*.png"))
+            info = manifest(model, wall_seconds, plots=[p.name for p in written], plot_error=plot_error)
+            (staging / "manifest.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n")
+    except OSError as exc:
+        raise EnvironmentFault(
+            f"{target}: cannot write the results ({os_reason(exc)}); nothing was half-written and an "
+            "earlier result there is intact"
+        ) from None
+    if plot_error:
+        raise PlotFailed(f"a plot failed ({plot_error}); the data were written to {target}")
     return target

@@ -1,48 +1,55 @@
 """Scenario files: TOML in, a validated and resolved ``Scenario`` out.
 
 A file may say ``extends = "other.toml"`` and state only its differences: tables merge key by key, any other
-value (arrays included) replaces the parent's. The merged document is validated once, by pydantic for types,
-bounds and unknown keys, then against the bundled data (regions, banks) and the calendar. Every failure is a
-``ScenarioError`` naming the file that set the value, the key path, the value and what is allowed.
+value (arrays included) replaces the parent's. ``name`` and ``description`` describe the file itself and
+are never inherited: a what-if without a ``name`` is named after its own file. The merged document is
+validated once, by pydantic for types, bounds and unknown keys, then against the bundled data (regions,
+banks), the calendar and the scale (``model.checks``). Every failure is a ``ScenarioError`` naming the
+file that set the value, the key path, the value and what is allowed.
+
+Dated entries of lists (lotteries) outside the run are dropped and dates after its end noted
+(``model.horizon``): both are reported as one ``ScenarioWarning``.
 """
 
 from __future__ import annotations
 
-import tomllib
+import math
+import warnings
 from datetime import date
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from . import domain
+from . import checks, horizon, messages, paths
 from .behaviour import Behaviour, Population
+from .documents import SWEEP_KEYS, read_document
+from .errors import ScenarioError, ScenarioWarning
+
+__all__ = ["Scenario", "ScenarioError", "ScenarioWarning", "load_scenario", "set_path"]
 
 Never = Literal["never"]
 When = date | Never
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot run. ``str()`` is the one message the user sees."""
-
-    def __init__(self, file: str | Path, key: str, value: Any, allowed: str) -> None:
-        self.file, self.key, self.value, self.allowed = str(file), key, value, allowed
-        super().__init__(f"{self.file}: {key or '(top level)'} = {value!r}: {allowed}")
+Name = Annotated[str, AfterValidator(paths.check_name)]
+FIRST_DAY = date(2019, 12, 1)  # the first e-CNY trials (Shenzhen, Suzhou, Xiong'an, Chengdu) were announced
+LAST_DAY = date(2030, 12, 31)  # the engine's calendar and the project's horizon end here
+MAX_EXTENDS = 20  # files in one extends chain: the shipped chains have 3
+ENTRY_KEYS = ("name", "description")  # describe one file: not inherited through extends
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class RunSettings(Strict):
-    start: date
-    end: date = Field(le=date(2030, 12, 31))
+    start: date = Field(ge=FIRST_DAY, le=LAST_DAY)
+    end: date = Field(ge=FIRST_DAY, le=LAST_DAY)
     step_days: int = Field(7, ge=1, le=31)
     seed: int = Field(ge=0, lt=2**63)
-    scale: float = Field(gt=0, description="residents represented by one citizen agent")
+    # at least one resident per agent; the upper end is checked against the regions (model.checks)
+    scale: float = Field(ge=1, description="residents represented by one citizen agent")
     engine: Literal["vectorized", "agents"] = "vectorized"
 
 
@@ -61,22 +68,32 @@ class Pilot(Strict):
 
 class Operator(Strict):
     joins: When
-    staff_thousands: NonNegative | None = Field(None, description="employees; default institutions.csv")
-    target_intensity: NonNegative = Field(1.0, description="its staff targets, relative to the campaign")
-    reach: NonNegative = Field(1.0, description="organic pull on the choice of a wallet or an acquirer")
+    # ICBC and ABC, the largest, employ about 450 thousand; 2,000 thousand is four times that
+    staff_thousands: float | None = Field(
+        None, ge=0.0, le=2000.0, description="employees, thousands (default: institutions.csv)"
+    )
+    # its staff targets relative to the campaign's: 1 = the state banks' of 2021; 20 is far beyond any
+    target_intensity: float = Field(1.0, ge=0.0, le=20.0)
+    # baseline 0.3-1.5 (in sign-ups asked per resident a year); 100 would swamp every campaign
+    reach: float = Field(
+        1.0, ge=0.0, le=100.0, description="organic pull on the choice of a wallet's bank or an acquirer"
+    )
 
 
 class Banks(Strict):
-    target_intensity: NonNegative = Field(1.0, description="multiplies every operator's staff targets")
+    # multiplies every operator's staff targets: the sweeps and the dashboard use 0-5
+    target_intensity: float = Field(1.0, ge=0.0, le=100.0, description="multiplies every operator's targets")
     operator_count: int | None = Field(None, ge=1, description="keep the first N operators to join")
-    campaign: dict[date, NonNegative] = Field(
-        description="wallet sign-ups asked of each bank employee a year, by date (linear in between)"
+    # wallet sign-ups asked of each employee a year, by date (linear between dates, flat outside): the
+    # targets reported in 2021 were 200-300; 5,000 (twenty a working day) is the ceiling
+    campaign: dict[date, Annotated[float, Field(ge=0.0, le=5000.0)]] = Field(
+        description="wallet sign-ups asked of each bank employee a year, by date"
     )
     interconnection_date: When = Field(description="city commercial banks connect via the platform")
     allocation: Literal["market_left", "population"] = Field(
         "market_left",
-        description="how a bank spreads its budget over live regions: by residents still to win "
-        "(the one channel between regions) or the same yuan per resident everywhere (none)",
+        description="how a bank spreads its campaign over live regions: by residents still to win "
+        "(the one channel between regions) or the same per resident everywhere (none)",
     )
     operators: dict[str, Operator]
 
@@ -85,9 +102,11 @@ class Lottery(Strict):
     region: str
     start: date
     end: date
-    budget_yuan: NonNegative
-    envelope_yuan: float = Field(gt=0)
-    label: str = ""
+    # published lotteries held 10-40 million yuan (incentives.csv); 10 bn is 250 times the largest
+    budget_yuan: float = Field(ge=0.0, le=1e10)
+    # published envelopes were 6.7-238 yuan
+    envelope_yuan: float = Field(gt=0, le=1e4)
+    label: str = Field("", max_length=200)
 
 
 class App(Strict):
@@ -98,12 +117,14 @@ class Programme(Strict):
     region: str
     start: date
     end: date
-    yuan_per_year: NonNegative = Field(description="subsidies, procurement and loans paid in e-CNY")
-    label: str = ""
+    # Suzhou paid 58.7 bn in 2022 (subsidies and loans); 10 tn a year is more than any region's budget
+    yuan_per_year: float = Field(ge=0.0, le=1e13, description="subsidies, procurement and loans in e-CNY")
+    label: str = Field("", max_length=200)
 
 
 class Incentives(Strict):
-    lottery_budget_multiplier: NonNegative = 1.0
+    # 0 (none) to 5 times the published budgets in the sweeps and the dashboard
+    lottery_budget_multiplier: float = Field(1.0, ge=0.0, le=100.0)
     lotteries: list[Lottery] = Field(default_factory=list)
 
 
@@ -111,9 +132,8 @@ class Government(Strict):
     payroll_share: Share = Field(description="share of public salaries and subsidies paid in e-CNY")
     payments_start: When
     public_service_acceptance: Share = Field(description="target share of public services accepting")
-    wage_yuan_per_year: NonNegative = Field(
-        111_361, description="average public-sector wage (NBS 2021, public administration)"
-    )
+    # the average wage in public administration was 111,361 yuan in 2021 (NBS); 1 m is nine times that
+    wage_yuan_per_year: float = Field(111_361.0, ge=0.0, le=1e6, description="public-sector wage")
     programmes: list[Programme] = Field(default_factory=list)
 
 
@@ -123,8 +143,8 @@ class Incumbents(Strict):
 
 
 class Scenario(Strict):
-    name: str
-    description: str = ""
+    name: Name
+    description: str = Field("", max_length=500)
     run: RunSettings
     pilot: Pilot
     banks: Banks
@@ -141,17 +161,6 @@ class Scenario(Strict):
 
 
 # ---------------------------------------------------------------- loading and merging
-
-
-def _read_toml(path: Path, referrer: tuple[Path, str] | None) -> dict[str, Any]:
-    if not path.is_file():
-        where, key = referrer if referrer else (path, "")
-        raise ScenarioError(where, key, str(path), "no such scenario file")
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, "", "(file)", f"not valid TOML: {exc}") from None
 
 
 def _merge(base: dict, top: dict, origin: dict, top_file: Path, prefix: str = "") -> dict:
@@ -174,14 +183,21 @@ def _resolve(path: Path, chain: tuple[Path, ...], origin: dict) -> dict[str, Any
     if path in chain:
         cycle = " -> ".join(p.name for p in (*chain, path))
         raise ScenarioError(chain[-1], "extends", path.name, f"extends cycle: {cycle}")
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(
+            chain[-1], "extends", path.name, f"at most {MAX_EXTENDS} files in an extends chain"
+        )
     referrer = (chain[-1], "extends") if chain else None
-    document = _read_toml(path, referrer)
+    document = read_document(path, "scenario", referrer)
     parent_name = document.pop("extends", None)
     if parent_name is None:
         return _merge({}, document, origin, path)
-    if not isinstance(parent_name, str):
-        raise ScenarioError(path, "extends", parent_name, "a file name such as 'baseline.toml'")
+    if not isinstance(parent_name, str) or not parent_name.endswith(".toml"):
+        raise ScenarioError(path, "extends", parent_name, 'a scenario file name such as "baseline.toml"')
     parent = _resolve(path.parent / parent_name, (*chain, path), origin)
+    for key in ENTRY_KEYS:
+        parent.pop(key, None)
+        origin.pop(key, None)
     return _merge(parent, document, origin, path)
 
 
@@ -207,125 +223,83 @@ def _origin_of(origin: dict[str, Path], key: str, default: Path) -> Path:
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Read, merge (``extends``), override (dotted key paths) and validate a scenario file."""
+    """Read, merge (``extends``), override (dotted key paths) and validate a scenario file.
+
+    Lotteries outside the run are dropped and dates after its end are noted: one ``ScenarioWarning``.
+    """
     path = Path(path)
     origin: dict[str, Path] = {}
     document = _resolve(path, (), origin)
+    _check_kind(path, document)
     for key, value in (overrides or {}).items():
         set_path(document, key, value)
         origin[key] = Path("(override)")
     document.setdefault("name", path.stem)
+    for key, value in _non_finite(document):
+        raise ScenarioError(_origin_of(origin, key, path), key, value, "a finite number (not inf or nan)")
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as exc:
-        errors = exc.errors()
-        key, fields = _key_path(errors[0]["loc"])
-        same_key = [e for e in errors if _key_path(e["loc"])[0] == key]
-        allowed = " or ".join(dict.fromkeys(_allowed(e, fields) for e in same_key))
-        raise ScenarioError(_origin_of(origin, key, path), key, errors[0].get("input"), allowed) from None
-    for key, value, allowed in check_semantics(scenario):
+        key, value, allowed = messages.explain(exc, Scenario)
+        raise ScenarioError(_origin_of(origin, key, path), key, value, allowed) from None
+    for key, value, allowed in checks.check_semantics(scenario):
         raise ScenarioError(_origin_of(origin, key, path), key, value, allowed)
-    return scenario
-
-
-def _key_path(loc: tuple) -> tuple[str, list[str]]:
-    """A pydantic error location as a key path, and the keys allowed in the table that holds it.
-
-    Pydantic adds the member it tried to a union's error location (``pilot.waves.1.date`` for a bad
-    ``date | "never"``); such a part names no key and is dropped.
-    """
-    node: Any = Scenario
-    parts: list[str] = []
-    fields: list[str] = []
-    for part in loc:
-        if isinstance(node, type) and issubclass(node, BaseModel):
-            fields = list(node.model_fields)
-            field = node.model_fields.get(str(part))
-            node = field.annotation if field else None
-        elif get_origin(node) in (Union, UnionType):
-            node = None
-            continue
-        elif get_origin(node) in (dict, list, tuple):
-            node = get_args(node)[-1 if get_origin(node) is dict else 0]
-        else:
-            node = None
-        parts.append(str(part))
-    return ".".join(parts), fields
-
-
-def _allowed(error: dict[str, Any], fields: list[str]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key; allowed here: {', '.join(fields)}"
-    if kind == "missing":
-        return "required key is missing"
-    return error["msg"]
-
-
-# ---------------------------------------------------------------- checks against data and calendar
-
-
-def check_semantics(s: Scenario):
-    """Yield (key path, value, what is allowed) for every rule the types cannot express."""
-    regions, banks = domain.region_names(), domain.bank_ids()
-    start, end = s.run.start, s.run.end
-    if end <= start:
-        yield "run.end", end.isoformat(), f"a date after run.start ({start})"
-    for wave in s.pilot.waves:
-        if wave not in domain.WAVES:
-            yield f"pilot.waves.{wave}", wave, f"one of the waves {', '.join(domain.WAVES)}"
-    for wave in domain.WAVES:
-        if wave not in s.pilot.waves:
-            yield f"pilot.waves.{wave}", "(missing)", "a date or 'never' for every wave"
-    waves = [(w, s.pilot.waves.get(w, "never")) for w in domain.WAVES]  # calendar order, not file order
-    dated = [(w, d) for w, d in waves if w != "olympic" and d != "never"]
-    for (w1, d1), (w2, d2) in zip(dated, dated[1:], strict=False):
-        if d2 < d1:
-            yield f"pilot.waves.{w2}", d2.isoformat(), f"not before wave {w1} ({d1})"
-    olympic, full = s.pilot.waves.get("olympic", "never"), s.pilot.olympic_full_pilot
-    if olympic != "never" and full != "never" and full < olympic:
-        yield (
-            "pilot.olympic_full_pilot",
-            full.isoformat(),
-            f"not before the olympic wave ({olympic})",
+    trimmed, found = horizon.trim(scenario, scenario.run.start, scenario.run.end)
+    if found:
+        setter = _origin_of(origin, "run.end", path)
+        by = (
+            ""
+            if setter == path.resolve()
+            else f" (run.end set by {setter})".replace("by (override)", "by an override")
         )
-    for region in s.pilot.region_start:
-        if region not in regions:
-            yield (
-                f"pilot.region_start.{region}",
-                region,
-                f"a region from pilot_regions.csv or a province's rest: {regions}",
-            )
-    provinces = domain.province_names()
-    for province in s.pilot.province_start:
-        if province not in provinces:
-            yield f"pilot.province_start.{province}", province, f"a province from provinces.csv: {provinces}"
-    if not s.banks.campaign:
-        yield "banks.campaign", "{}", "at least one date with the sign-ups asked of each employee"
-    for bank in s.banks.operators:
-        if bank not in banks:
-            yield (
-                f"banks.operators.{bank}",
-                bank,
-                f"an institution id from institutions.csv: {banks}",
-            )
-    dated = [
-        ("incentives.lotteries", s.incentives.lotteries),
-        ("government.programmes", s.government.programmes),
+        warnings.warn(ScenarioWarning(f"{path}{by}: {horizon.notice(found, scenario.run.end)}"), stacklevel=2)
+    return trimmed
+
+
+def _check_kind(path: Path, document: dict[str, Any]) -> None:
+    """An empty file, a sweep file or a fragment given where a whole scenario is needed: say what it is."""
+    if not document:
+        raise ScenarioError(
+            path,
+            "",
+            None,
+            "empty file; a scenario sets [run], [pilot], [banks], ... (see scenarios/baseline.toml)",
+        )
+    sweep = [k for k in SWEEP_KEYS if k in document]
+    if sweep:
+        raise ScenarioError(
+            path,
+            "",
+            None,
+            f"a sweep file (it sets {', '.join(sweep)}), not a scenario: run it with run.py sweep FILE",
+        )
+    required = [
+        name for name, field in Scenario.model_fields.items() if field.is_required() and name != "name"
     ]
-    for table, rows in dated:
-        yield from _check_dated(table, rows, regions, start, end)
-    if s.behaviour.network_degree % 2:
-        yield "behaviour.network_degree", s.behaviour.network_degree, "an even number"
+    missing = [name for name in required if name not in document]
+    if len(missing) > 1:
+        tables = ", ".join(f"[{name}]" for name in missing)
+        raise ScenarioError(
+            path,
+            "",
+            None,
+            f"not a whole scenario (no {tables}): a fragment like this is used by a scenario that says "
+            f'extends = "{path.name}"; run.py takes a whole scenario such as scenarios/baseline.toml',
+        )
 
 
-def _check_dated(table: str, rows, regions: list[str], start: date, end: date):
-    """Lotteries and programmes: a known region, and a start within the run."""
-    for i, lottery in enumerate(rows):
-        key = f"{table}.{i}"
-        if lottery.region not in regions:
-            yield f"{key}.region", lottery.region, f"a region from pilot_regions.csv: {regions}"
-        if lottery.end < lottery.start:
-            yield f"{key}.end", lottery.end.isoformat(), f"not before its start ({lottery.start})"
-        if not start <= lottery.start <= end:  # one that ends after the run is cut at its end
-            yield f"{key}.start", lottery.start.isoformat(), f"a date within the run ({start} to {end})"
+def _non_finite(document: dict[str, Any]):
+    """(key path, value) of every inf or nan in the document (iterative; documents are depth-limited)."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            yield where, node
+        items = (
+            node.items()
+            if isinstance(node, dict)
+            else enumerate(node)
+            if isinstance(node, list | tuple)
+            else ()
+        )
+        stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in reversed(list(items)))

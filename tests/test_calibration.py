@@ -117,6 +117,7 @@ def synthetic():
     return truth, replace(base, targets=targets)
 
 
+@pytest.mark.slow
 def test_calibration_recovers_known_parameters(synthetic, tmp_path):
     truth, problem = synthetic
     db = tmp_path / "study.db"
@@ -137,6 +138,7 @@ def test_calibration_recovers_known_parameters(synthetic, tmp_path):
     assert set(best.user_attrs["values"]) == {t.key for t in problem.targets}
 
 
+@pytest.mark.slow
 def test_calibrate_command_smoke(tmp_path):
     out = tmp_path / "cal"
     argv = [
@@ -176,3 +178,26 @@ def test_loss_is_the_mean_squared_log_error():
     values = {targets[0].key: [targets[0].value * np.e, targets[0].value], targets[1].key: [0.0, 0.0]}
     floor = np.log(objective.FLOOR) ** 2
     assert objective.loss(values, problem) == pytest.approx((1.0 + 0.0) / 2 + floor)
+
+
+def test_resume_neither_counts_interrupted_trials_nor_leaves_queued_ones(tmp_path):
+    """A kill leaves trials running and proposals queued: on --resume those are closed (marked), do not
+    count against --trials, and no queued trial is left waiting."""
+    import optuna
+
+    db = tmp_path / "study.db"
+    s = study.open_study(db, resume=False, seed=1)
+    done = s.ask()
+    done.suggest_float("innovation", 0.01, 0.1)
+    s.tell(done, 0.5)
+    cut_off = s.ask()  # running when the calibration was killed
+    cut_off.suggest_float("innovation", 0.01, 0.1)
+    s.enqueue_trial({"innovation": 0.05})  # an evolution proposal never asked
+    assert study.finished(s) == 1
+
+    resumed = study.open_study(db, resume=True, seed=1)
+    states = [t.state for t in resumed.trials]
+    assert optuna.trial.TrialState.RUNNING not in states and optuna.trial.TrialState.WAITING not in states
+    assert study.finished(resumed) == 1  # only the trial that ran to its end
+    marks = [t.user_attrs for t in resumed.trials]
+    assert marks[1] == {"interrupted": True} and marks[2] == {"discarded": True}

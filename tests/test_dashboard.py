@@ -159,6 +159,7 @@ def test_paired_runs_cancel_noise_and_cache_the_baseline():
     assert np.isclose(table.loc["active_users", "difference"], result.effect(year=2025).mean())
 
 
+@pytest.mark.slow
 def test_paired_runs_in_spawned_processes():
     """The default executor: a spawned process pool, so the worker function must pickle and import."""
     result = compare.paired_runs(scenario(), scenario(banks__target_intensity=0.0), seeds=[7], scale=4e5)

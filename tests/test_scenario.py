@@ -12,6 +12,7 @@ from conftest import BASELINE, SCENARIOS, SHIPPED
 
 from model import Scenario, ScenarioError, load_scenario
 from model.domain import bank_ids, region_names
+from model.errors import ScenarioWarning
 
 
 def write(tmp_path: Path, body: str, name: str = "bad.toml", extends: str | Path | None = BASELINE) -> Path:
@@ -75,13 +76,13 @@ def test_unknown_key(tmp_path, body, key, allowed):
 @pytest.mark.parametrize(
     ("body", "key", "allowed"),
     [
-        ("[run]\nseed = 'abc'\n", "run.seed", ["integer"]),
+        ("[run]\nseed = 'abc'\n", "run.seed", ["a whole number"]),
         ("[run]\nstart = 'yesterday'\n", "run.start", ["date"]),
         ("[run]\nscale = 'big'\n", "run.scale", ["number"]),
         ("[run]\nengine = 'turbo'\n", "run.engine", ["vectorized", "agents"]),
         ('[pilot]\nwaves = { "1" = "soon" }\n', "pilot.waves.1", ["date", "never"]),
         ("[pilot]\nolympic_full_pilot = 'later'\n", "pilot.olympic_full_pilot", ["date", "never"]),
-        ("[banks]\noperator_count = 'two'\n", "banks.operator_count", ["integer"]),
+        ("[banks]\noperator_count = 'two'\n", "banks.operator_count", ["a whole number"]),
         (
             "[banks.operators.ICBC]\nbudget_yuan_per_year = 'lots'\n",
             "banks.operators.ICBC.budget_yuan_per_year",
@@ -171,15 +172,16 @@ def test_lottery_ending_before_it_starts(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "key"),
-    [
-        ("2019-06-01", "2019-06-07", "incentives.lotteries.0.start"),
-        ("2025-12-20", "2026-01-10", "incentives.lotteries.0.end"),
-    ],
+    ("start", "end"),
+    [("2019-06-01", "2019-06-07"), ("2025-12-20", "2026-01-10")],
 )
-def test_lottery_outside_the_run(tmp_path, start, end, key):
+def test_lottery_outside_the_run_is_dropped_with_a_warning(tmp_path, start, end):
     path = write(tmp_path, lottery(start=start, end=end))
-    assert_names(error_of(path), path, key, "within the run", "2020-04-01", "2025-12-31")
+    with pytest.warns(ScenarioWarning) as caught:
+        s = load_scenario(path)
+    message = str(caught[0].message)
+    assert f"incentives.lotteries.0 (Shenzhen, {start} to {end})" in message and "dropped" in message
+    assert all(lot.start != date.fromisoformat(start) for lot in s.incentives.lotteries)
 
 
 @pytest.mark.parametrize(
@@ -192,23 +194,23 @@ def test_lottery_outside_the_run(tmp_path, start, end, key):
 )
 def test_negative_budget(tmp_path, body, key):
     path = write(tmp_path, body)
-    assert_names(error_of(path), path, key, "greater than or equal to 0")
+    assert_names(error_of(path), path, key, "at least 0")
 
 
 @pytest.mark.parametrize(
     ("body", "key", "allowed"),
     [
-        ("[pilot]\nwhitelist_share = 1.5\n", "pilot.whitelist_share", "less than or equal to 1"),
+        ("[pilot]\nwhitelist_share = 1.5\n", "pilot.whitelist_share", "at most 1"),
         (
             "[pilot]\nolympic_merchant_coverage = -0.1\n",
             "pilot.olympic_merchant_coverage",
-            "greater than or equal to 0",
+            "at least 0",
         ),
-        ("[government]\npayroll_share = 2\n", "government.payroll_share", "less than or equal to 1"),
+        ("[government]\npayroll_share = 2\n", "government.payroll_share", "at most 1"),
         (
             "[government]\npublic_service_acceptance = -1\n",
             "government.public_service_acceptance",
-            "greater than or equal to 0",
+            "at least 0",
         ),
     ],
 )
@@ -258,7 +260,7 @@ def test_invalid_extended_toml_names_the_parent(tmp_path):
 def test_error_names_the_file_that_set_the_bad_value(tmp_path):
     parent = write(tmp_path, "[pilot]\nwhitelist_share = 7\n", name="parent.toml")
     child = write(tmp_path, "name = 'child'\n", name="child.toml", extends="parent.toml")
-    assert_names(error_of(child), parent, "pilot.whitelist_share", "less than or equal to 1")
+    assert_names(error_of(child), parent, "pilot.whitelist_share", "at most 1")
     # the child fixes it: the parent's value is replaced key by key
     fixed = write(tmp_path, "[pilot]\nwhitelist_share = 0.1\n", name="fixed.toml", extends="parent.toml")
     assert load_scenario(fixed).pilot.whitelist_share == 0.1
@@ -266,7 +268,7 @@ def test_error_names_the_file_that_set_the_bad_value(tmp_path):
 
 def test_override_errors_name_the_override():
     err = error_of(BASELINE, {"pilot.whitelist_share": 3.0})
-    assert_names(err, "(override)", "pilot.whitelist_share", "less than or equal to 1")
+    assert_names(err, "(override)", "pilot.whitelist_share", "at most 1")
     err = error_of(BASELINE, {"run.sede": 3})
     assert_names(err, "(override)", "run.sede", "unknown key", "seed")
 
@@ -319,7 +321,8 @@ def test_extends_resolves_relative_to_the_file(tmp_path):
     path = write(tmp_path, "[run]\nseed = 99\n", name="mine.toml", extends="baseline.toml")
     s = load_scenario(path)
     assert s.run.seed == 99
-    assert s.name == "baseline"  # the parent's name is inherited unless the file gives its own
+    assert s.name == "mine"  # named after its own file: the parent's name is never inherited
+    assert s.description == ""
 
 
 def test_overrides():

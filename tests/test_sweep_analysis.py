@@ -124,6 +124,7 @@ def test_summary_weeks_to_thresholds_per_region(summary):
     assert len(summary[summary["kind"] == "level"]["scenario"].unique()) == design["scenario"].nunique()
 
 
+@pytest.mark.slow
 def test_plot_writes_fan_charts_differences_regions_and_summary(tmp_path, summary):
     paths = plot_sweep(smoke_folder(), out=tmp_path)
     names = {p.name for p in paths}

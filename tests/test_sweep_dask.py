@@ -10,13 +10,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SCENARIOS
+from conftest import ROOT, SCENARIOS, require_module
 from test_sweep_run import smoke_folder
 
 from model.sweep import load_sweep, run_sweep
 from model.sweep.store import SweepStore
 
-distributed = pytest.importorskip("distributed")
+distributed = require_module("distributed")
+pytestmark = pytest.mark.slow
 
 SMOKE = SCENARIOS / "sweeps" / "smoke.toml"
 

@@ -164,7 +164,7 @@ SCALE = '[[vary]]\npath = "run.scale"\n'
 SAMPLE = '[sample]\nmethod = "{}"\nsize = {}\n[sample.bounds]\n"run.scale" = {}\n'
 BAD = [
     ('[[vary]]\npath = "banks.target_intensty"\nvalues = [2.0]\n', "vary[0].values[0]: banks", "unknown key"),
-    ('[[vary]]\npath = "banks.target_intensity"\nvalues = [0.5, -1]\n', "vary[0].values[1]", "greater than"),
+    ('[[vary]]\npath = "banks.target_intensity"\nvalues = [0.5, -1]\n', "vary[0].values[1]", "at least 0"),
     ('[[vary]]\npath = "banks.operator_count"\nvalues = []\n', "vary[0].values", "non-empty"),
     (SCALE + 'values = [1e6, 2e6]\nlabels = ["a"]\n', "vary[0].labels", "2 strings"),
     ('[[vary]]\nname = "w"\n[vary.options]\na = 3\n', "vary[0].options.a", "a table"),
@@ -174,7 +174,6 @@ BAD = [
     (SAMPLE.format("sobol", 10, "[1e5, 1e6]"), "sample.size", "power of 2"),
     (SAMPLE.format("lhs", 4, "[1e6, 1e5]"), "sample.bounds.run.scale", "low < high"),
     (SAMPLE.format("grid", 4, "[1e5, 1e6]"), "sample.method", "lhs"),
-    ('[overrides]\n"run.end" = 2021-06-30\n', "overrides: incentives.lotteries", "within the run"),
     ('colour = "red"\n', "colour", "unknown key"),
     ("scenarios = []\n" + SCALE + "values = [1e6]\n", "scenarios", "only one of"),
 ]

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import BASELINE, ROOT, SCENARIOS
+from conftest import BASELINE, ROOT, SCENARIOS, require_module
 
 import model.sweep.execute as execute
 from model.cli import InputError, main
@@ -47,7 +47,7 @@ SLOW_RUNS = 4
 
 def reference_bytes(run) -> bytes:
     """The run computed here, in this process, without any executor."""
-    outcome = execute_run(RunTask(run.run_id, run.scenario.resolved, run.seed))
+    outcome = execute_run(RunTask(run.run_id, run.scenario.resolved, run.seed, run.key))
     assert outcome.ok, outcome.traceback
     return outcome.parquet
 
@@ -131,6 +131,7 @@ def test_resume_refuses_results_of_another_design(smoke, tmp_path):
         run_sweep(changed, out=smoke.parent, workers=1, resume=True, progress=False)
 
 
+@pytest.mark.slow
 def test_a_failing_run_is_recorded_the_sweep_goes_on_and_exit_code_is_1(tmp_path, monkeypatch, capsys):
     sweep = load_sweep(SMOKE)
     broken = sweep.scenarios[1]
@@ -138,7 +139,7 @@ def test_a_failing_run_is_recorded_the_sweep_goes_on_and_exit_code_is_1(tmp_path
     sweep = dataclasses.replace(
         sweep, scenarios=(sweep.scenarios[0], dataclasses.replace(broken, resolved=bad), *sweep.scenarios[2:])
     )
-    monkeypatch.setattr("model.sweep.design.load_sweep", lambda path: sweep)
+    monkeypatch.setattr("model.sweep.design.load_sweep", lambda path, progress=False: sweep)
     code = main(["sweep", str(SMOKE), "--out", str(tmp_path), "--workers", "2", "--quiet"])
     assert code == 1
     output = capsys.readouterr().out
@@ -206,7 +207,7 @@ def test_the_parent_keeps_a_bounded_window_of_runs_in_flight(tmp_path, monkeypat
 def test_a_run_that_keeps_killing_its_worker_is_isolated_and_recorded(tmp_path, monkeypatch):
     executors: list[CountingExecutor] = []
     monkeypatch.setattr(execute, "open_executor", fake_pool(executors, poison={"s001_r0000"}))
-    monkeypatch.setattr(execute, "default_workers", lambda: 2)
+    monkeypatch.setattr("model.executors.default_workers", lambda: 2)
     folder = run_sweep(SMOKE, out=tmp_path, progress=False)
     store = SweepStore(folder)
     manifest = store.read_manifest()
@@ -274,11 +275,12 @@ def wait_for_runs(store: SweepStore, process: subprocess.Popen, count: int, time
 
 
 def pool_workers(pid: int) -> list:
-    psutil = pytest.importorskip("psutil")
+    psutil = require_module("psutil")
     children = psutil.Process(pid).children(recursive=True)
     return [c for c in children if "spawn_main" in " ".join(c.cmdline())]
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_no_run_and_the_sweep_completes(tmp_path):
     path = tmp_path / "slow.toml"
     path.write_text(SLOW)
@@ -305,6 +307,7 @@ def test_a_killed_worker_loses_no_run_and_the_sweep_completes(tmp_path):
     assert store.run_path(retried).read_bytes() == reference_bytes(runs[retried])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
 def test_an_interrupted_sweep_keeps_its_runs_and_resume_completes_it(tmp_path, stop):
     path = tmp_path / "slow.toml"

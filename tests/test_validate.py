@@ -18,6 +18,7 @@ CI_SCALE = "10000"
 CI_REPLICATIONS = "16"
 
 
+@pytest.mark.slow
 def test_shipped_baseline_validates_at_ci_scale(tmp_path, capsys):
     code = main(
         [
@@ -43,6 +44,7 @@ def test_shipped_baseline_validates_at_ci_scale(tmp_path, capsys):
     assert (tmp_path / "baseline" / "validation.md").is_file()
 
 
+@pytest.mark.slow
 def test_validate_fails_on_a_bad_parameter_set(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text(

@@ -3,8 +3,8 @@
     python run.py calibrate scenarios/baseline.toml [--trials N] [--workers N] [--scheduler ADDR] [--resume]
     python run.py validate [SCENARIO] [--replications N] [--scale N]
 
-Exit codes: 0 done (validate: every target within tolerance), 1 a target missed or a run failed, 2 bad
-input (scenario file, option, a study that exists without ``--resume``).
+Exit codes (``model.cli``): 0 done (validate: every target within tolerance), 1 a target missed or a run
+failed, 2 bad input (scenario file, option, a study that exists without ``--resume``), 3 the environment.
 """
 
 from __future__ import annotations
@@ -16,8 +16,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from ..cli import InputError, _positive, positive_int
-from ..executors import default_workers, open_executor
+from .. import footprint
+from ..atomic import atomic_write_bytes
+from ..cli import _positive, positive_int
+from ..errors import InputError
+from ..executors import checked_workers, default_workers, open_executor
+from ..paths import check_out, inside
 from ..scenario import load_scenario
 from . import fragment, identifiability, objective, parameters, polish, refine, report, study, validate
 from .targets import TOLERANCE, calibration_targets
@@ -96,6 +100,9 @@ def calibrate_command(argv: list[str]) -> int:
             f"{fragment.fragment_path(path)}: sets {', '.join(stray)}, which the fit would drop "
             "when it rewrites the file; move them to the scenario or free them"
         )
+    check_out(args.out)
+    if args.report:
+        check_out(args.report, "--report")
     targets = tuple(calibration_targets())
     # trials and validation draw different seeds: the fit cannot learn the validation's luck
     problem = objective.Problem(path, params, targets, args.scale, args.replications, base.run.seed + 1)
@@ -112,7 +119,7 @@ def calibrate_command(argv: list[str]) -> int:
             raise InputError(f"--resume: the study in {db} fits another problem ({differs})")
     else:
         study.record_problem(s, problem)
-    workers = args.workers or default_workers()
+    workers = args.workers or default_workers() if args.scheduler else checked_workers(args.workers)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} local workers"
     start = [parameters.priors(params), _current(path, params)]
     say = (lambda *a: None) if args.quiet else print
@@ -256,22 +263,30 @@ def validate_command(argv: list[str]) -> int:
     args = validate_parser().parse_args(argv)
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise InputError(f"--seed {args.seed}: must be between 0 and 2**63 - 1")
-    load_scenario(args.scenario)  # a bad file stops here, exit 2
+    scenario = load_scenario(args.scenario)  # a bad file stops here, exit 2
+    if args.scale is not None:
+        scenario = load_scenario(args.scenario, {"run.scale": args.scale})  # the scale is checked too
+    check_out(args.out)
+    folder = inside(args.out, scenario.name)
     targets = calibration_targets()
+    workers = None
+    if not args.scheduler:
+        need = footprint.check_fits(scenario, what="--scale" if args.scale else "run.scale")
+        workers = checked_workers(args.workers or min(default_workers(), args.replications), need)
     started = time.perf_counter()
-    with open_executor(args.workers or min(default_workers(), args.replications), args.scheduler) as executor:
+    with open_executor(workers, args.scheduler) as executor:
         result = validate.validate(
             args.scenario, targets, args.replications, args.scale, executor, args.seed, args.tolerance
         )
     elapsed = time.perf_counter() - started
-    folder = args.out / result.scenario
     folder.mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(folder / "validation.csv", index=False)
+    atomic_write_bytes(folder / "validation.csv", result.table.to_csv(index=False).encode())
     head = (
         f"{result.scenario}: {result.replications} replications at scale {result.scale:g}, "
         f"tolerance +/-{result.tolerance:.0%} on the median ({elapsed:.1f} s)"
     )
-    (folder / "validation.md").write_text(f"{head}\n\n{validate.markdown(result.table)}\n", encoding="utf-8")
+    text = f"{head}\n\n{validate.markdown(result.table)}\n"
+    atomic_write_bytes(folder / "validation.md", text.encode("utf-8"))
     print(head)
     print(validate.plain(result.table))
     missed = result.table.loc[~result.table["pass"], "target"].tolist()

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import LogNorm
+from matplotlib.dates import ConciseDateFormatter
+from matplotlib.ticker import NullFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.dates import ConciseDateFormatter  # noqa: E402
-from matplotlib.ticker import NullFormatter  # noqa: E402
-
-from .identifiability import DELTA  # noqa: E402
-from .parameters import Param  # noqa: E402
-from .targets import TOLERANCE, Target  # noqa: E402
+from .identifiability import DELTA
+from .parameters import Param
+from .targets import TOLERANCE, Target
 
 DPI = 90
 PATH_METRICS = {
@@ -105,41 +103,53 @@ def paths(
 
 
 def traces(trials: pd.DataFrame, params: tuple[Param, ...], fitted: dict[str, float], path: Path) -> Path:
-    """Each parameter's value by trial number (colour: loss) and the loss with its best so far."""
+    """Each parameter's value by trial number, coloured by the trial's loss (dark = low, with a colour
+    bar), the fit as a red line; first panel: the loss with its best so far."""
     n = len(params) + 1
-    cols = 5
+    cols = 4
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(15, 2.3 * rows))
+    fig, axes = plt.subplots(rows, cols, figsize=(15, 2.9 * rows), squeeze=False)
     flat = list(axes.flat)
-    loss = trials["loss"].to_numpy(np.float64)
-    colour = np.log10(np.maximum(loss, 1e-4))
-    order = np.argsort(-loss)  # best drawn last, on top
+    loss = np.maximum(trials["loss"].to_numpy(np.float64), 1e-4)
+    order = np.argsort(-loss)  # lowest loss drawn last, on top
+    norm = LogNorm(vmin=loss.min(), vmax=max(loss.max(), loss.min() * 1.01))
     ax = flat[0]
-    ax.scatter(trials["trial"], loss, s=3, color="0.6")
-    ax.plot(trials["trial"], np.minimum.accumulate(loss), color="C3", lw=1.2)
+    ax.scatter(trials["trial"], loss, s=4, color="0.6")
+    ax.plot(trials["trial"], np.minimum.accumulate(loss), color="C3", lw=1.4)
     ax.set_yscale("log")
-    ax.set_title("loss (red: best so far)", fontsize=8)
+    ax.set_title("loss (red: best so far)", fontsize=10)
+    dots = None
     for ax, p in zip(flat[1:], params, strict=False):
-        ax.scatter(
+        dots = ax.scatter(
             trials["trial"].to_numpy()[order],
             trials[p.name].to_numpy()[order],
-            s=3,
-            c=colour[order],
-            cmap="viridis_r",
+            s=4,
+            c=loss[order],
+            cmap="viridis",
+            norm=norm,
         )
-        ax.axhline(fitted[p.name], color="C3", lw=1)
+        ax.axhline(fitted[p.name], color="C3", lw=1.2)
         if p.log:
             ax.set_yscale("log")
             ax.yaxis.set_minor_formatter(NullFormatter())
         ax.set_ylim(p.low, p.high)
-        ax.set_title(p.name, fontsize=8)
+        ax.set_title(p.name, fontsize=10)
     for ax in flat:
-        ax.tick_params(labelsize=6)
+        ax.tick_params(labelsize=8)
     for ax in flat[n:]:
         ax.axis("off")
-    fig.suptitle("Parameter traces: value by trial (darker = lower loss), red line = the fit", fontsize=10)
-    fig.tight_layout()
-    return _save(fig, path, dpi=64)
+    for ax in axes[-1]:
+        ax.set_xlabel("trial", fontsize=8)
+    fig.suptitle(
+        "Parameter traces: value by trial, coloured by the trial's loss "
+        "(dark purple = low loss, yellow = high); red line = the fit",
+        fontsize=11,
+    )
+    fig.tight_layout(rect=(0, 0, 0.94, 0.97))
+    if dots is not None:
+        bar = fig.colorbar(dots, cax=fig.add_axes((0.95, 0.15, 0.012, 0.7)))
+        bar.set_label("loss (log scale)", fontsize=9)
+    return _save(fig, path, dpi=80)
 
 
 def profiles(prof: pd.DataFrame, params: tuple[Param, ...], fitted: dict[str, float], path: Path) -> Path:

@@ -8,13 +8,15 @@ random numbers: two trials differ by their parameters, not by their luck). The l
     L = (1 / R) * sum_r sum_k w_k * (log m_kr - log y_k) ** 2
 
 with m_kr the model's value of target k in replication r, y_k the published figure and w_k its weight:
-its confidence (high 1, medium 0.5, low 0.25; ``Target.weight``), times any weight the problem states. A model value of zero counts as y_k / 1000 (a log error of -6.9) so the loss stays finite.
+its confidence (high 1, medium 0.5, low 0.25; ``Target.weight``). A model value of zero counts as
+y_k / 1000 (a log error of -6.9) so the loss stays finite.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ScenarioWarning
 from ..runner import simulate
 from ..scenario import Scenario, load_scenario
 from ..streams import replication_seeds
@@ -41,21 +44,17 @@ class Problem:
     scale: float
     replications: int
     seed: int  # root of the paired replication seeds (the CLI uses run.seed + 1: not the validation's)
-    weights: dict[str, float] = field(default_factory=dict)
     fixed: dict[str, Any] = field(default_factory=dict)  # extra overrides held for every trial
 
     @property
     def seeds(self) -> list[int]:
         return replication_seeds(self.seed, self.replications)
 
-    def weight(self, key: str) -> float:
-        return self.weights.get(key, 1.0)
-
 
 def horizon_overrides(path: Path, targets: tuple[Target, ...] | list[Target], extra: dict | None = None):
     """Overrides that end the run at the targets' horizon and drop the lotteries and programmes that start
     after it (they cannot change anything before it)."""
-    full = load_scenario(path, extra)
+    full = load_scenario(path, extra)  # its own horizon: anything it would warn about, it says here
     end = min(horizon_end(list(targets), full.run.start, full.run.step_days), full.run.end)
     lotteries = [lot.model_dump(mode="json") for lot in full.incentives.lotteries if lot.start <= end]
     programmes = [p.model_dump(mode="json") for p in full.government.programmes if p.start <= end]
@@ -65,9 +64,17 @@ def horizon_overrides(path: Path, targets: tuple[Target, ...] | list[Target], ex
 def trial_scenario(problem: Problem, values: dict[str, float]) -> Scenario:
     """The base scenario with ``values`` set, ending at the targets' horizon."""
     extra = {**problem.fixed, **parameters.overrides(values, problem.params)}
-    return load_scenario(
+    return load_at_horizon(
         problem.scenario, {**extra, **horizon_overrides(problem.scenario, problem.targets, extra)}
     )
+
+
+def load_at_horizon(path: Path, overrides: dict[str, Any]) -> Scenario:
+    """``load_scenario`` for a run cut at the targets' horizon on purpose: the events after it (later
+    waves, operators, interoperability) are not news, so ``ScenarioWarning`` is not raised for them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScenarioWarning)
+        return load_scenario(path, overrides)
 
 
 def evaluate(
@@ -99,12 +106,12 @@ def log_errors(values: dict[str, list[float]], targets: list[Target] | tuple[Tar
 def loss(values: dict[str, list[float]], problem: Problem) -> float:
     """The mean over replications of the weighted sum of squared log errors (module docstring)."""
     errors = log_errors(values, problem.targets)
-    w = np.array([t.weight * problem.weight(t.key) for t in problem.targets])
+    w = np.array([t.weight for t in problem.targets])
     return float(np.mean((errors**2 * w).sum(axis=1)))
 
 
 def per_target(values: dict[str, list[float]], problem: Problem) -> dict[str, float]:
-    """Each target's mean squared log error over replications (its part of the loss, before weights)."""
+    """Each target's mean squared log error over replications (its part of the loss)."""
     errors = log_errors(values, problem.targets)
     return {t.key: float(np.mean(errors[:, k] ** 2)) for k, t in enumerate(problem.targets)}
 

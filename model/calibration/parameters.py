@@ -244,7 +244,8 @@ FIXED: dict[str, str] = {
     "reactivation_rate": "dormant holders waking: no series on use separates it from dormancy",
     "merchant_customer_pull": "merchants' pull from active users: no active-user series is published",
     "payments_per_week": "only its product with ecny_share_max reaches the targets",
-    "merchant_fee_pull": "the incumbents' fee never changed in the pilot: not separable from the customer pull",
+    "merchant_fee_pull": "the incumbents' fee never changed in the pilot: not separable from the "
+    "customer pull",
     "public_service_rate": "public services are 2% of businesses: too few points to pin",
     "government_pull, government_share_boost": "public pay in e-CNY is a small lever before 2022",
     "whitelist_pull": "white lists reach 2% of residents outside pilots: a few million wallets at most",

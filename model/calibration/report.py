@@ -14,7 +14,6 @@ import optuna
 import pandas as pd
 
 from ..runner import simulate
-from ..scenario import load_scenario
 from ..streams import replication_seeds
 from . import figures, identifiability, objective, validate
 from .objective import Problem
@@ -52,7 +51,7 @@ def replicate(
 ) -> Runs:
     """The scenario at its targets' horizon, ``replications`` paired seeds, one job each."""
     extra = dict(extra or {})
-    s = load_scenario(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
+    s = objective.load_at_horizon(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
     futures = [
         executor.submit(evaluate_paths, s.dump(), seed, scale, targets)
         for seed in replication_seeds(s.run.seed, replications)
@@ -269,6 +268,9 @@ def write(
         "## Parameter traces",
         "",
         "![traces](traces.png)",
+        "",
+        "Each dot is a trial, coloured by its loss (dark purple: low, yellow: high; colour bar on the "
+        "right); the red line is the fitted value.",
         "",
         "## Best trials (trial scale)",
         "",

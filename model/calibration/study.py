@@ -1,12 +1,13 @@
 """The Optuna search: ask for parameter sets, run them on the sweep executors, tell the losses.
 
 The study lives in SQLite, so an interrupted calibration resumes where it stopped (``--resume``): trials
-left running by the interruption are marked failed and the search goes on until the study holds the
-requested number of finished trials. ``in_flight`` trials run at once (twice the workers keeps every worker
-busy while the parent asks and tells); the TPE sampler's ``constant_liar`` stops it from proposing the same
-point again while earlier proposals are still running. Each finished trial keeps the model's value of every
-target in every replication (``user_attrs["values"]``), which the report and the identifiability analysis
-read without running anything again.
+left running by the interruption are marked failed and interrupted, queued ones are discarded, neither
+counts, and the search goes on until the study holds the requested number of finished trials.
+``in_flight`` trials run at once (twice the workers keeps every worker busy while the parent asks and
+tells); the TPE sampler's ``constant_liar`` stops it from proposing the same point again while earlier
+proposals are still running. Each finished trial keeps the model's value of every target in every
+replication (``user_attrs["values"]``), which the report and the identifiability analysis read without
+running anything again.
 """
 
 from __future__ import annotations
@@ -36,15 +37,35 @@ def open_study(path: Path, resume: bool, seed: int, startup_trials: int = 40) ->
     storage = f"sqlite:///{path.resolve()}"
     if resume:
         study = optuna.load_study(study_name=STUDY_NAME, storage=storage, sampler=sampler)
-        for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-            study.tell(trial.number, state=optuna.trial.TrialState.FAIL)  # interrupted last time
+        settle_interrupted(study)
         return study
     return optuna.create_study(study_name=STUDY_NAME, storage=storage, sampler=sampler, direction="minimize")
 
 
+def settle_interrupted(study: optuna.Study) -> tuple[int, int]:
+    """Close what an interrupted calibration left open; return (interrupted, discarded).
+
+    Trials left running by the kill are marked failed with ``user_attrs["interrupted"]``; trials still
+    queued (``enqueue_trial`` proposals never asked) are taken and failed with ``user_attrs["discarded"]``,
+    so none dangles and the next search proposes afresh. Neither counts as a finished trial.
+    """
+    running = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    for trial in running:
+        study._storage.set_trial_user_attr(trial._trial_id, "interrupted", True)
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+    waiting = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
+    for _ in range(waiting):
+        trial = study.ask()  # takes the oldest queued trial
+        trial.set_user_attr("discarded", True)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    return len(running), waiting
+
+
 def finished(study: optuna.Study) -> int:
+    """Trials that ran to an end (complete or failed by their own error): what ``--trials`` counts."""
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)
-    return len(study.get_trials(deepcopy=False, states=states))
+    trials = study.get_trials(deepcopy=False, states=states)
+    return sum(not (t.user_attrs.get("interrupted") or t.user_attrs.get("discarded")) for t in trials)
 
 
 def record_problem(study: optuna.Study, problem: Problem) -> None:

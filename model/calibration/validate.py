@@ -48,7 +48,7 @@ def run_replications(
 ) -> tuple[dict[str, list[float]], float, int]:
     """Model values per target and replication, the scale used and the root seed (one job per seed)."""
     extra = dict(overrides or {})
-    scenario = load_scenario(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
+    scenario = objective.load_at_horizon(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
     scale = float(scale or scenario.run.scale)
     root = scenario.run.seed if seed is None else seed
     dump = scenario.dump()

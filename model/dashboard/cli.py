@@ -70,7 +70,8 @@ def offline_note() -> str | None:
 
 def dashboard_command(argv: list[str]) -> int:
     """Validate the scenario, print the URL, then serve until interrupted (Ctrl-C)."""
-    from ..cli import InputError
+    from .. import footprint
+    from ..errors import InputError
     from ..scenario import load_scenario
 
     args = parser().parse_args(argv)
@@ -80,6 +81,8 @@ def dashboard_command(argv: list[str]) -> int:
         raise InputError(f"--compare-seeds {args.compare_seeds}: at least 1")
     scenario_path = args.scenario or default_scenario()
     scenario = load_scenario(scenario_path)  # a bad file stops here, exit code 2
+    at_scale = load_scenario(scenario_path, {"run.scale": args.scale})  # so is a scale it cannot hold
+    footprint.check_fits(at_scale, what="--scale")
     settings = Settings(scenario_path, args.scale, args.seed, args.compare_seeds)
     os.environ.update(settings.to_env())
     # no telemetry and no version check: both call out to the internet, which a dashboard must not need

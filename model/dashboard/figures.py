@@ -9,12 +9,12 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from .. import domain
 from ..model import EcnyModel
+from ..plots import bank_colors, published, titled
 
 MILLION = 1e6
 CURVES = (
@@ -22,13 +22,6 @@ CURVES = (
     ("citizens_with_wallet", "residents with a wallet", "C2"),
     ("active_users", "active users (paid in last 4 weeks)", "C1"),
 )
-
-
-def published(metric: str) -> pd.DataFrame:
-    """Published national figures for a metric. (``model.plots.published`` says the same, but importing
-    ``model.plots`` switches matplotlib to Agg, which would turn a notebook's inline plots off.)"""
-    targets = domain.targets()
-    return targets[(targets["metric"] == metric) & (targets["scope"] == "national")]
 
 
 def national(ecny: EcnyModel, metric: str) -> np.ndarray:
@@ -50,7 +43,7 @@ def s_curve(ecny: EcnyModel, baseline: dict[str, np.ndarray] | None = None) -> F
     """National wallets, residents with a wallet and active users so far, the published points, and the
     unchanged scenario's run (same seed) dashed, so a lever's effect shows as the gap between the two."""
     fig = Figure(figsize=(6.4, 3.4))
-    fig.subplots_adjust(left=0.09, right=0.98, top=0.92, bottom=0.09)
+    fig.subplots_adjust(left=0.12, right=0.98, top=0.92, bottom=0.1)  # room for the y label at 90 dpi
     ax = fig.subplots()
     dates = pd.to_datetime(_dates(ecny))
     if baseline is not None:
@@ -91,7 +84,7 @@ def region_map(ecny: EcnyModel) -> Figure:
         share = np.zeros(len(pop))
     live = np.array([g.live for g in ecny.governments])
     fig = Figure(figsize=(6.4, 4.1))
-    ax = fig.add_axes((0.09, 0.1, 0.72, 0.83))
+    ax = fig.add_axes((0.11, 0.12, 0.7, 0.81))
     colorbar_axes = fig.add_axes((0.85, 0.15, 0.025, 0.7))
     size = 1500 * pop / pop.max()
     ax.scatter(
@@ -145,7 +138,7 @@ def bank_shares(ecny: EcnyModel) -> Figure:
         at = np.array([record["wallets_at"].sum(axis=1) for record in ecny.records])  # [step, bank]
         total = at.sum(axis=1, keepdims=True)
         share = np.divide(at, total, out=np.zeros_like(at), where=total > 0)
-        colors = [colormaps["tab20"](k % 20) for k in range(len(ecny.bank_ids))]
+        colors = bank_colors(ecny.bank_ids)
         ax.stackplot(pd.to_datetime(_dates(ecny)), 100 * share.T, labels=ecny.bank_ids, colors=colors)
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7)
     _horizon(ax, ecny)
@@ -184,8 +177,9 @@ def step_axis_as_dates(start: date, step_days: int, steps: int):
 def paired_difference(comparison, title: str = "") -> Figure:
     """The lever's paired effect over time: one thin line per seed, their mean thick, for active users and
     residents with a wallet. Pairs share their seed, so the spread is the lever's own uncertainty."""
-    fig = Figure(figsize=(6.4, 4.1))
-    fig.subplots_adjust(left=0.1, right=0.98, top=0.94, bottom=0.07, hspace=0.3)
+    fig = Figure(figsize=(6.4, 4.4 if title else 4.1))
+    top = 0.84 if title else 0.94  # room for the title above the first panel's own
+    fig.subplots_adjust(left=0.1, right=0.98, top=top, bottom=0.07, hspace=0.35)
     axes = fig.subplots(2, 1, sharex=True)
     dates = comparison.dates
     for ax, (metric, label, color) in zip(axes, (CURVES[2], CURVES[1]), strict=True):
@@ -199,5 +193,5 @@ def paired_difference(comparison, title: str = "") -> Figure:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="upper left")
     if title:
-        fig.suptitle(title, fontsize=10)
+        titled(fig, title, size=10)
     return fig

@@ -15,9 +15,10 @@ from typing import Any
 import mesa
 import numpy as np
 
+from ..errors import ScenarioError, show
 from ..model import EcnyModel
 from ..population import OUTLETS, SECTORS
-from ..scenario import ScenarioError, load_scenario
+from ..scenario import load_scenario
 from . import levers as lv
 from .settings import DEFAULT_SCALE, default_scenario
 
@@ -106,7 +107,9 @@ class PolicyModel(mesa.Model):
             self.ecny = EcnyModel(scenario, seed=seed, scale=scale, engine="vectorized")
         except ScenarioError as exc:
             lever = next((lv_ for lv_ in lv.LEVERS if lv_.key == exc.key), None)
-            self.error = f"{lever.label} ({exc.key}) = {exc.value!r}: {exc.allowed}" if lever else str(exc)
+            self.error = (
+                f"{lever.label} ({exc.key}) = {show(exc.value)}: {exc.allowed}" if lever else str(exc)
+            )
             self.running = False
             return
         except ValueError as exc:  # a combination the engine cannot hold

@@ -19,6 +19,14 @@ from . import figures
 from .levers import BY_NAME
 from .sim import PolicyModel
 
+# Vuetify shows a slider's value only while it is dragged; a policy user should read every lever at a
+# glance: the value always shows above the thumb, the label goes on its own line above it. (A <style>
+# applies to the whole page, sidebar included, wherever it is rendered.)
+SLIDER_VALUES = """
+.v-input__slider .v-input__slot { flex-wrap: wrap; }
+.v-input__slider .v-input__slot > .v-label { flex: 1 0 100%; margin-bottom: 34px; }
+.v-slider__thumb-label-container { display: block !important; }
+"""
 _baselines: dict[tuple[str, int | None, float], dict[str, np.ndarray] | None] = {}
 _lock = threading.Lock()
 
@@ -59,6 +67,7 @@ def Overview(model: PolicyModel):
     """Status line (scenario, week, levers in effect), a refused lever's message, and the national S-curve."""
     update_counter.get()
     with solara.Column(classes=["ecny-overview"], style={"width": "100%"}) as main:
+        solara.Style(SLIDER_VALUES)
         if model.error is not None:
             solara.Error(
                 f"Lever refused: {model.error}",

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .. import domain
-from ..cli import InputError
+from ..errors import InputError
 from .design import BASELINE
 from .store import SweepStore
 

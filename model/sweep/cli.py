@@ -1,6 +1,7 @@
 """``run.py sweep FILE`` and ``run.py plot FOLDER``: the command-line faces of ``run_sweep`` and
-``plot_sweep``. Exit codes: 0 all runs finished, 1 some runs failed (named in the summary), 2 bad input
-(``ScenarioError`` / ``InputError``, turned into a message by ``model.cli``), 130 interrupted.
+``plot_sweep``. Exit codes (``model.cli``): 0 all runs finished, 1 some runs failed (named in the
+summary), 2 bad input (``ScenarioError`` / ``InputError``), 3 the environment (disk, memory, a lost
+scheduler), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ import argparse
 import time
 from pathlib import Path
 
-from ..cli import InputError, positive_int
+from ..cli import positive_int
+from ..errors import InputError
+from ..paths import check_out
 
 
 def _address(text: str) -> str:
@@ -49,7 +52,8 @@ def sweep_command(argv: list[str]) -> int:
     args = sweep_parser().parse_args(argv)
     if args.resume and args.overwrite:
         raise InputError("--resume and --overwrite: choose one")
-    sweep = load_sweep(args.sweep)
+    sweep = load_sweep(args.sweep, progress=not args.quiet)
+    check_out(args.out)
     local = f"{args.workers or 'default'} local workers"
     where = f"Dask cluster {args.scheduler}" if args.scheduler else local
     aliases = "".join(f"\n  {a!r} is the same scenario as {b!r}: run once" for a, b in sweep.aliases.items())
@@ -117,6 +121,7 @@ def plot_command(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if (args.folder / "timeseries.parquet").is_file():
         raise InputError(f"{args.folder}: a single run (its plots are beside it); plot takes a sweep folder")
+    check_out(args.out or args.folder)
     for path in plot_sweep(args.folder, out=args.out, baseline=args.baseline, svg=args.svg):
         print(f"wrote {path}")
     return 0

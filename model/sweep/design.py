@@ -24,8 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
-from ..scenario import ScenarioError, load_scenario
+from ..errors import ScenarioError
+from ..scenario import load_scenario
 from ..streams import replication_seeds
 from .spec import Sample, SweepSpec, read_spec
 
@@ -104,8 +106,11 @@ class Sweep:
         return frame
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Read a sweep file and validate every scenario it describes; raises ``ScenarioError`` if any is bad."""
+def load_sweep(path: str | Path, progress: bool = False) -> Sweep:
+    """Read a sweep file and validate every scenario it describes; raises ``ScenarioError`` if any is bad.
+
+    ``progress`` shows a bar while the scenarios are validated (a large design takes a while).
+    """
     spec = read_spec(path)
     _load(spec, spec.base, {}, "base")  # the base's own errors name the base file
     points = [(BASELINE, spec.base, dict(spec.overrides), _base_levers(spec), "overrides")]
@@ -118,7 +123,8 @@ def load_sweep(path: str | Path) -> Sweep:
     scenarios: list[SweepScenario] = []
     aliases: dict[str, str] = {}
     by_key: dict[str, SweepScenario] = {}
-    for name, source, overrides, levers, where in points:
+    checking = tqdm(points, desc=f"checking {spec.name}", unit="scenario", disable=not progress, leave=False)
+    for name, source, overrides, levers, where in checking:
         resolved = _load(spec, source, overrides, where).dump()
         key = _scenario_key(resolved)
         if key in by_key and not spec.sample:  # a sample keeps every point: its analysis needs them all
@@ -195,7 +201,7 @@ def _sample_points(spec: SweepSpec, sample: Sample) -> list[tuple]:
     try:
         from scipy.stats import qmc
     except ImportError:  # pragma: no cover - depends on the install
-        from ..cli import InputError
+        from ..errors import InputError
 
         raise InputError(
             "sample designs need scipy, in the 'sweep' extra: pip install -e '.[sweep]'"

@@ -13,38 +13,44 @@ Failures, and what survives them:
   kills several workers as ``KilledWorker``: recorded as a failure.)
 * if pools keep breaking without any run settling (``MAX_STALLS`` in a row), the sweep stops with status
   ``stopped``; finished runs are kept and ``--resume`` goes on.
-* Ctrl-C cancels what is in flight, marks the manifest ``interrupted`` and re-raises; finished runs are
-  already on disk, and ``--resume`` completes the sweep.
+* Ctrl-C (or SIGTERM) cancels what is in flight, kills the pool's workers, marks the manifest
+  ``interrupted`` and re-raises; finished runs are already on disk, and ``--resume`` completes the sweep.
+* a lost Dask scheduler, or a cluster that has no worker for a minute, is noticed while waiting (the
+  executor's ``check()``, polled every ``POLL_SECONDS``): the sweep stops with status ``interrupted`` and an
+  ``EnvironmentFault`` that says how many runs are kept.
+
+One sweep at a time per folder: the running sweep holds ``.lock`` in it (``model.atomic.exclusive``).
 """
 
 from __future__ import annotations
 
-import os
-import platform
-import resource
-import sys
+import json
 import time
 import traceback
+import warnings
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
-from .. import __version__
-from ..executors import default_workers, open_executor
-from ..results import git_commit
+from .. import footprint
+from ..atomic import exclusive
+from ..errors import EnvironmentFault, Notice, os_reason
+from ..executors import checked_workers, open_executor
+from ..paths import inside
 from .design import Run, Sweep, load_sweep
+from .manifest import now, sweep_manifest
 from .store import SweepStore
 from .worker import RunOutcome, RunTask, execute_run
 
 MAX_STRIKES = 2  # deaths of a worker while a run ran alone before the run is recorded as failed
 MAX_STALLS = 5  # pools in a row that broke without finishing or failing any run: the sweep stops
+POLL_SECONDS = 1.0  # how often the parent looks at the executor's health while runs are in flight
 
 
 @dataclass
@@ -83,16 +89,6 @@ class Pending:
         return True
 
 
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (the parent) in MiB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, 1)
-
-
 def run_sweep(
     sweep: str | Path | Sweep,
     out: str | Path = Path("results"),
@@ -111,9 +107,57 @@ def run_sweep(
     raises ``KeyboardInterrupt`` after saving the manifest (status ``interrupted``).
     """
     sweep = sweep if isinstance(sweep, Sweep) else load_sweep(sweep)
-    store = SweepStore(Path(out) / sweep.name)
+    store = SweepStore(inside(Path(out), sweep.name))  # a safe name, and no link out of --out
+    store.check_folder()
+    need = _largest_footprint(sweep)
+    if not scheduler:
+        workers = checked_workers(workers, need)
+    else:
+        with open_executor(scheduler=scheduler):  # reachable? (before anything is written)
+            pass
+    store.folder.mkdir(parents=True, exist_ok=True)
+    with exclusive(store.folder, {"sweep": str(sweep.spec.path)}):
+        return _run_locked(sweep, store, workers, scheduler, resume, progress, overwrite)
+
+
+def _largest_footprint(sweep: Sweep) -> int:
+    """Bytes of the sweep's largest run; ``EnvironmentFault`` if it cannot fit in memory at all. Only what
+    sizes a run (horizon, pilot dates, scale, population) is compared, so each size is validated once."""
+    from ..scenario import Scenario
+
+    sizes: dict[str, Any] = {}
+    for s in sweep.scenarios:
+        key = json.dumps([s.resolved[k] for k in ("run", "pilot", "population")], sort_keys=True)
+        sizes.setdefault(key, s.resolved)
+    largest = 0
+    for resolved in sizes.values():
+        try:
+            scenario = Scenario.model_validate(resolved)
+        except ValueError:  # a run that cannot be built fails on its worker and is recorded there
+            continue
+        largest = max(largest, footprint.check_fits(scenario))
+    return largest
+
+
+def _run_locked(
+    sweep: Sweep,
+    store: SweepStore,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    progress: bool,
+    overwrite: bool,
+) -> Path:
     design = sweep.design()
-    finished = store.prepare(design, resume=resume, overwrite=overwrite)
+    finished, rejected = store.prepare(design, resume=resume, overwrite=overwrite)
+    if rejected:
+        shown = "; ".join(rejected[:3]) + ("; ..." if len(rejected) > 3 else "")
+        warnings.warn(
+            Notice(
+                f"{len(rejected)} run files set aside in {store.folder / 'rejected'} and run again: {shown}"
+            ),
+            stacklevel=3,
+        )
     store.write_design(design)
     del design
     todo = Pending(run for run in sweep.runs() if run.run_id not in finished)
@@ -122,8 +166,12 @@ def run_sweep(
     executor_info = {"kind": "dask", "scheduler": scheduler} if scheduler else {"kind": "processes"}
     started, started_at = time.perf_counter(), now()
 
-    def save(status: str) -> None:
-        store.write_manifest(_manifest(sweep, state, executor_info, status, started_at, started))
+    def save(status: str, quietly: bool = False) -> None:
+        try:
+            store.write_manifest(sweep_manifest(sweep, state, executor_info, status, started_at, started))
+        except OSError:
+            if not quietly:  # stopping because of the disk: the runs on it are what counts
+                raise
 
     save("running")
     bar = tqdm(
@@ -152,8 +200,16 @@ def run_sweep(
                 if stalls >= MAX_STALLS:  # something kills every pool: stop, --resume goes on later
                     status = "stopped"
                     break
+    except (EnvironmentFault, OSError) as exc:
+        save("interrupted", quietly=True)
+        kept = state.skipped + state.done
+        reason = f"{store.folder}: cannot write ({os_reason(exc)})" if isinstance(exc, OSError) else str(exc)
+        raise EnvironmentFault(
+            f"{reason}; the sweep stopped, {kept} finished runs are kept in {store.folder} "
+            "(add --resume to go on)"
+        ) from None
     except BaseException:
-        save("interrupted")
+        save("interrupted", quietly=True)
         raise
     if status == "complete" and state.failed:
         status = "failed"
@@ -169,7 +225,7 @@ def _window(info: dict[str, Any], workers: int | None, scheduler: str | None) ->
         threads = sum(default_client().nthreads().values())
         info["threads"] = threads
         return max(2, 2 * (threads or workers or 1))
-    info["workers"] = workers or default_workers()
+    info["workers"] = workers or checked_workers(None)
     return 2 * info["workers"]
 
 
@@ -194,7 +250,8 @@ def _drive(
                 while todo and len(inflight) < window and not broken:
                     broken = not _submit(executor, todo, False, inflight)
             if not broken:
-                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                done, _ = wait(inflight, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+                _check(executor, cancelled=any(f.cancelled() for f in done))
                 for future in done:
                     run, alone = inflight.pop(future)
                     broken |= _settle(future, run, alone, suspects, store, state, bar)
@@ -211,6 +268,23 @@ def _drive(
         for future in inflight:
             future.cancel()
         raise
+
+
+def _check(executor: Executor, cancelled: bool) -> None:
+    """Raise ``EnvironmentFault`` if the executor says it is lost (a Dask scheduler gone, no workers).
+
+    Futures cancelled by the executor itself usually mean the scheduler went away: give its client a
+    moment to say so before they are recorded as failed runs.
+    """
+    check = getattr(executor, "check", None)
+    if check is None:
+        return
+    lost = getattr(executor, "lost", lambda: False)
+    for _ in range(30 if cancelled else 0):
+        if lost():
+            break
+        time.sleep(0.1)
+    check()
 
 
 def _submit(executor: Executor, queue: Pending | deque[Run], alone: bool, inflight: dict) -> bool:
@@ -246,7 +320,7 @@ def _settle(
 
 
 def _task(run: Run) -> RunTask:
-    return RunTask(run.run_id, run.scenario.resolved, run.seed)
+    return RunTask(run.run_id, run.scenario.resolved, run.seed, run.key)
 
 
 def _suspect(
@@ -305,54 +379,3 @@ def _record_failure(
 
 def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
-
-
-def _manifest(
-    sweep: Sweep, state: Progress, executor: dict, status: str, started_at: str, started: float
-) -> dict[str, Any]:
-    wall = time.perf_counter() - started
-    processed = state.done + len(state.failures)
-    spec = sweep.spec
-    return {
-        "sweep": sweep.name,
-        "description": spec.description,
-        "sweep_file": str(spec.path),
-        "sweep_document": spec.document,
-        "base": str(spec.base),
-        "method": spec.method,
-        "replications": spec.replications,
-        "root_seed": spec.root_seed,
-        "seeds": list(sweep.seeds),
-        "scenarios": [
-            {
-                "index": s.index,
-                "name": s.name,
-                "source": str(s.source),
-                "overrides": s.overrides,
-                "levers": s.levers,
-                "resolved": s.resolved,
-            }
-            for s in sweep.scenarios
-        ],
-        "aliases": sweep.aliases,
-        "runs": state.total,
-        "status": status,
-        "done_before": state.skipped,
-        "done": state.done,
-        "failed": [f["run_id"] for f in state.failures],
-        "remaining": state.total - state.skipped - processed,
-        "pool_restarts": state.pool_restarts,
-        "retried": sorted(state.retried),
-        "executor": executor,
-        "started": started_at,
-        "updated": now(),
-        "wall_seconds": round(wall, 3),
-        "runs_per_minute": round(60 * processed / wall, 2) if wall > 0 and processed else None,
-        "mean_run_seconds": round(state.run_seconds / state.done, 3) if state.done else None,
-        "parent_peak_rss_mb": peak_rss_mb(),
-        "package_version": __version__,
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "host": platform.node(),
-        "pid": os.getpid(),
-    }

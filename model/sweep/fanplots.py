@@ -10,18 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from .. import domain  # noqa: E402
-from ..plots import overlay_targets  # noqa: E402
-from .analysis import load_results, open_store, paired_differences, quantile_bands, run_matrix, summarize  # noqa: E402
-from .design import BASELINE  # noqa: E402
+from .. import domain
+from ..plots import overlay_targets, titled
+from .analysis import load_results, open_store, paired_differences, quantile_bands, run_matrix, summarize
+from .design import BASELINE
 
 # metric -> (title, divisor, unit)
 FAN_METRICS = {
@@ -101,9 +98,9 @@ def difference_chart(
     ax.grid(alpha=0.3)
 
 
-def _grid_figure(title: str):
+def _grid_figure(heading: str, detail: str = ""):
     fig, axes = plt.subplots(2, 2, figsize=(15, 9.5), sharex=True)
-    fig.suptitle(title)
+    titled(fig, heading, detail, size=12)
     return fig, axes
 
 
@@ -165,7 +162,7 @@ def region_multiples(runs: pd.DataFrame, out: Path, title: str, baseline: str = 
     for ax in list(axes.flat)[len(regions) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.suptitle(f"Residents with a wallet (%), median and 90% band over replications: {title}")
+    titled(fig, "Residents with a wallet (%), median and 90% band over replications", title)
     if handles and len(labels) <= LEGEND_UP_TO:
         fig.legend(handles, labels, loc="lower center", ncol=min(5, len(labels)), fontsize=8, frameon=False)
         fig.tight_layout(rect=(0, 0.04, 1, 0.97))
@@ -196,7 +193,7 @@ def plot_sweep(
 
     name = store.folder.name
     same = "".join(f"; {alias} = {twin}" for alias, twin in manifest.get("aliases", {}).items())
-    fig, axes = _grid_figure(f"Sweep '{name}': median, 50% and 90% bands over replications ({title}){same}")
+    fig, axes = _grid_figure(f"Sweep '{name}': median, 50% and 90% bands over replications", f"{title}{same}")
     for ax, (metric, (label, divisor, unit)) in zip(axes.flat, FAN_METRICS.items(), strict=True):
         fan_chart(ax, national, metric, baseline=baseline, divisor=divisor)
         ax.set_title(label, fontsize=10)
@@ -205,7 +202,7 @@ def plot_sweep(
     written.append(_save(fig, out / "fan_charts.png", svg))
 
     if baseline in scenarios and len(scenarios) > 1:
-        fig, axes = _grid_figure(f"Sweep '{store.folder.name}': scenario minus {baseline}, paired by seed")
+        fig, axes = _grid_figure(f"Sweep '{name}': scenario minus {baseline}, paired by seed", title)
         for ax, (metric, (label, divisor, unit)) in zip(axes.flat, FAN_METRICS.items(), strict=True):
             difference_chart(ax, national, metric, baseline=baseline, divisor=divisor)
             ax.set_title(f"{label}: difference", fontsize=10)
@@ -223,7 +220,7 @@ def plot_sweep(
 
 
 def raise_empty(folder: Path) -> None:
-    from ..cli import InputError
+    from ..errors import InputError
 
     raise InputError(f"{folder}: no finished runs to plot yet (run or --resume the sweep)")
 

@@ -16,30 +16,34 @@ Every problem is a ``ScenarioError`` naming the sweep file, the key path, the va
 
 from __future__ import annotations
 
-import re
-import tomllib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..scenario import ScenarioError
+from ..documents import SWEEP_KEYS, read_document
+from ..errors import MISSING, ScenarioError
+from ..paths import NAME_RULE, is_safe_name
 
-TOP_KEYS = (
-    "name",
-    "description",
-    "base",
-    "replications",
-    "root_seed",
-    "overrides",
-    "vary",
-    "scenarios",
-    "sample",
+TOP_KEYS = ("name", "description", "overrides", *SWEEP_KEYS)
+# a scenario file's own tables: given to ``run.py sweep`` by mistake
+SCENARIO_TABLES = (
+    "run",
+    "pilot",
+    "banks",
+    "incentives",
+    "government",
+    "incumbents",
+    "population",
+    "behaviour",
 )
 VARY_KEYS = ("name", "path", "values", "labels", "options")
 SAMPLE_KEYS = ("method", "size", "bounds", "integers", "seed")
 METHODS = ("lhs", "sobol")
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 MAX_REPLICATIONS = 100_000
+# each scenario of a design is validated before anything runs (~4 ms each): 20,000 take ~80 s
+MAX_SCENARIOS = 20_000
+MAX_RUNS = 1_000_000  # scenarios x replications: one design row each
 
 
 @dataclass(frozen=True)
@@ -126,10 +130,14 @@ class _Checker:
             self.fail(key, value, f"a whole number from {low} to {high}")
         return value
 
-    def text(self, key: str, value: Any, pattern: re.Pattern | None = None) -> str:
-        if not isinstance(value, str) or not value or (pattern and not pattern.match(value)):
-            what = "letters, digits, '_', '-' or '.'" if pattern else "non-empty text"
-            self.fail(key, value, f"a string of {what}")
+    def text(self, key: str, value: Any) -> str:
+        if not isinstance(value, str) or not value:
+            self.fail(key, value, "non-empty text in double quotes")
+        return value
+
+    def name(self, key: str, value: Any) -> str:
+        if not is_safe_name(value):
+            self.fail(key, value, NAME_RULE)
         return value
 
     def file(self, key: str, value: Any) -> Path:
@@ -143,22 +151,26 @@ class _Checker:
 def read_spec(path: str | Path) -> SweepSpec:
     """Read and check a sweep file; the scenarios it describes are built by ``design.load_sweep``."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(path, "", str(path), "no such sweep file")
-    try:
-        with path.open("rb") as handle:
-            document = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(path, "", "(file)", f"not valid TOML: {exc}") from None
+    document = read_document(path, "sweep")
+    if not document:
+        raise ScenarioError(path, "", None, "empty file; a sweep sets base, replications and root_seed")
+    tables = [k for k in SCENARIO_TABLES if k in document]
+    if tables and not any(k in document for k in SWEEP_KEYS):
+        raise ScenarioError(
+            path,
+            "",
+            None,
+            f"a scenario file (it sets {', '.join(tables)}), not a sweep: run it with run.py FILE",
+        )
     check = _Checker(path)
     check.keys(document, "", TOP_KEYS)
     for required in ("base", "replications", "root_seed"):
         if required not in document:
-            check.fail(required, "(missing)", "required key is missing")
-    name = check.text("name", document.get("name", path.stem), NAME)
+            check.fail(required, MISSING, "required key is missing")
+    name = check.name("name", document.get("name", path.stem))
     description = document.get("description", "")
-    if not isinstance(description, str):
-        check.fail("description", description, "text")
+    if not isinstance(description, str) or len(description) > 500:
+        check.fail("description", description, "text in double quotes, at most 500 characters")
     overrides = document.get("overrides", {})
     if not isinstance(overrides, dict):
         check.fail("overrides", overrides, 'a table of key paths, e.g. [overrides] "run.scale" = 1e6')
@@ -167,7 +179,7 @@ def read_spec(path: str | Path) -> SweepSpec:
         check.fail(
             ways[1], document[ways[1]], f"only one of vary, scenarios, sample per sweep; {ways[0]} is given"
         )
-    return SweepSpec(
+    spec = SweepSpec(
         path=path,
         name=name,
         description=description,
@@ -180,6 +192,36 @@ def read_spec(path: str | Path) -> SweepSpec:
         sample=_sample(check, document["sample"], document["root_seed"]) if "sample" in document else None,
         document=document,
     )
+    _check_size(check, spec)
+    return spec
+
+
+def design_size(spec: SweepSpec) -> int:
+    """Scenarios the design will hold, the baseline included, known before any is built."""
+    if spec.dimensions:
+        return 1 + math.prod(len(d.options) for d in spec.dimensions)
+    if spec.scenario_files:
+        return 1 + len(spec.scenario_files)
+    return 1 + (spec.sample.size if spec.sample else 0)
+
+
+def _check_size(check: _Checker, spec: SweepSpec) -> None:
+    scenarios = design_size(spec)
+    where = {"grid": "vary", "scenarios": "scenarios"}.get(spec.method, "sample.size")
+    if scenarios > MAX_SCENARIOS + 1:
+        check.fail(
+            where,
+            f"{scenarios - 1:,} scenarios",
+            f"at most {MAX_SCENARIOS:,} per sweep (each is validated before anything runs); "
+            "split the sweep or draw a [sample]",
+        )
+    if scenarios * spec.replications > MAX_RUNS:
+        check.fail(
+            "replications",
+            spec.replications,
+            f"at most {MAX_RUNS:,} runs per sweep; this design has {scenarios:,} scenarios x "
+            f"{spec.replications:,} replications",
+        )
 
 
 def _dimensions(check: _Checker, entries: Any, overrides: dict[str, Any]) -> tuple[Dimension, ...]:
@@ -228,7 +270,7 @@ def _options(check: _Checker, entry: dict[str, Any], where: str) -> Dimension:
     for key in ("values", "labels"):
         if key in entry:
             check.fail(f"{where}.{key}", entry[key], "not with options (the option labels are its keys)")
-    name = check.text(f"{where}.name", entry.get("name"), NAME)
+    name = check.name(f"{where}.name", entry.get("name"))
     options = entry["options"]
     if not isinstance(options, dict) or not options:
         check.fail(f"{where}.options", options, "a table: label = { key path = value, ... }")
@@ -259,7 +301,7 @@ def _sample(check: _Checker, table: Any, root_seed: int) -> Sample:
     method = table.get("method")
     if method not in METHODS:
         check.fail("sample.method", method, f"one of {METHODS}")
-    size = check.integer("sample.size", table.get("size"), 1, 1_000_000)
+    size = check.integer("sample.size", table.get("size"), 1, MAX_SCENARIOS)
     if method == "sobol" and size & (size - 1):
         check.fail("sample.size", size, "a power of 2 for sobol (e.g. 16, 32, 64): its balance needs it")
     bounds = flatten(check.keys(table.get("bounds"), "sample.bounds", tuple(table.get("bounds") or ())))
@@ -268,8 +310,8 @@ def _sample(check: _Checker, table: Any, root_seed: int) -> Sample:
     checked: dict[str, tuple[float, float]] = {}
     for path, pair in bounds.items():
         numbers = isinstance(pair, list) and len(pair) == 2 and all(_is_number(x) for x in pair)
-        if not numbers or not pair[0] < pair[1]:
-            check.fail(f"sample.bounds.{path}", pair, "[low, high], two numbers with low < high")
+        if not numbers or not all(math.isfinite(x) for x in pair) or not pair[0] < pair[1]:
+            check.fail(f"sample.bounds.{path}", pair, "[low, high], two finite numbers with low < high")
         checked[path] = (float(pair[0]), float(pair[1]))
     integers = table.get("integers", [])
     if not isinstance(integers, list) or any(p not in checked for p in integers):

@@ -5,12 +5,16 @@ design.parquet     one row per run: run_id, scenario, scenario_index, replicatio
 runs/<run_id>.parquet   one file per finished run: the tidy time series (model.results schema)
 failures.parquet   run_id, scenario, replication, seed, error, traceback, worker, when
 manifest.json      the sweep file, resolved scenarios, executor, counts, timings, versions, status
+
+rejected/          run files that ``--resume`` would not trust (damaged, another run's), set aside
+.lock              held by the running sweep (``model.atomic.exclusive``): one sweep per folder
 ```
 
 Every file is written to a temporary name beside its target, flushed to disk and renamed over it
-(``os.replace``), so a reader -- or a sweep killed at any instant -- sees a whole file or none. A run file's
-existence is what "finished" means for ``--resume``; its ``run_key`` in the design (a hash of the resolved
-scenario and seed) must match, or resuming would mix two different sweeps.
+(``os.replace``), so a reader -- or a sweep killed at any instant -- sees a whole file or none. A run file
+carries its ``run_key`` (a hash of the resolved scenario and seed) and a checksum of its data; ``--resume``
+keeps a file only if both match the design (``model.results.check_run_file``). The design is a pure
+function of the sweep file, so a missing ``design.parquet`` is simply written again.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import io
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +31,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..cli import InputError
+from ..atomic import LOCK_NAME, atomic_write_bytes
+from ..errors import InputError
+from ..results import check_run_file
 
 FAILURE_SCHEMA = pa.schema(
     [
@@ -40,20 +47,6 @@ FAILURE_SCHEMA = pa.schema(
         ("when", pa.string()),
     ]
 )
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all: temporary file, fsync, then ``os.replace``."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _table_bytes(table: pa.Table) -> bytes:
@@ -118,22 +111,42 @@ class SweepStore:
 
     # ------------------------------------------------------------------ starting or resuming
 
-    def prepare(self, design: pd.DataFrame, resume: bool, overwrite: bool) -> set[str]:
-        """Make the folder ready for ``design``; return the run ids already finished (skipped on resume).
+    def is_sweep_folder(self) -> bool:
+        """The folder holds a sweep's results (its design, its runs or a sweep's manifest)."""
+        return self.design_path.is_file() or self.runs_dir.is_dir() or "sweep" in self.read_manifest_quietly()
+
+    def read_manifest_quietly(self) -> dict[str, Any]:
+        try:
+            return self.read_manifest()
+        except (OSError, ValueError):
+            return {}
+
+    def check_folder(self) -> None:
+        """Refuse a ``--out``/name that is a file, or a folder holding anything but a sweep's results."""
+        if self.folder.exists() and not self.folder.is_dir():
+            raise InputError(f"{self.folder}: exists and is not a folder; choose another --out")
+        held = [p for p in self.folder.iterdir() if p.name != LOCK_NAME] if self.folder.is_dir() else []
+        if held and not self.is_sweep_folder():
+            raise InputError(
+                f"{self.folder}: exists and is not a sweep results folder; "
+                "choose another --out or sweep name (nothing was written)"
+            )
+
+    # ------------------------------------------------------------------ starting or resuming
+
+    def prepare(self, design: pd.DataFrame, resume: bool, overwrite: bool) -> tuple[set[str], list[str]]:
+        """Make the folder ready for ``design``; return the run ids already finished (skipped on resume)
+        and a note per run file that was set aside.
 
         Without ``resume`` an earlier sweep's finished runs are never silently thrown away: that is an
         ``InputError`` unless ``overwrite`` says so. With ``resume`` the finished runs must belong to this
-        design (same ``run_key``); unreadable run files and temporary files of a killed sweep are removed.
+        design: a stored design whose keys differ means another sweep (refused); a run file that is
+        damaged, another run's, or of another schema is moved to ``rejected/`` and run again. Temporary
+        files of a killed sweep are removed. Call with the folder's lock held.
         """
-        if self.folder.exists() and not self.folder.is_dir():
-            raise InputError(f"{self.folder}: exists and is not a folder; choose another --out")
-        if self.folder.is_dir() and any(self.folder.iterdir()) and not self.design_path.is_file():
-            raise InputError(
-                f"{self.folder}: exists and is not a sweep results folder (no design.parquet); "
-                "choose another --out or sweep name"
-            )
+        self.check_folder()
         self.runs_dir.mkdir(parents=True, exist_ok=True)
-        for partial in self.runs_dir.glob(".*.tmp"):
+        for partial in [*self.runs_dir.glob(".*.tmp"), *self.folder.glob(".*.tmp")]:
             partial.unlink(missing_ok=True)
         finished = self.finished()
         if finished and not resume:
@@ -145,23 +158,31 @@ class SweepStore:
             shutil.rmtree(self.runs_dir)
             self.runs_dir.mkdir()
             self.failures_path.unlink(missing_ok=True)
-            return set()
+            return set(), []
         if not finished:
-            return set()
+            return set(), []
         keys = dict(zip(design["run_id"], design["run_key"], strict=True))
-        stored = self.read_design()
-        stored_keys = dict(zip(stored["run_id"], stored["run_key"], strict=True))
-        for run_id in sorted(finished):
-            if run_id in keys and stored_keys.get(run_id) != keys[run_id]:
-                raise InputError(
-                    f"{self.folder}: run {run_id} was made by a different sweep design (scenario or seed "
-                    "changed since); resume only the same sweep file, or choose another --out"
-                )
-        valid = set()
-        for run_id in finished & set(keys):
-            try:
-                pq.read_metadata(self.run_path(run_id))
+        if self.design_path.is_file():
+            stored = self.read_design()
+            stored_keys = dict(zip(stored["run_id"], stored["run_key"], strict=True))
+            for run_id in sorted(finished):
+                if run_id in keys and stored_keys.get(run_id) != keys[run_id]:
+                    raise InputError(
+                        f"{self.folder}: run {run_id} was made by a different sweep design (scenario or seed "
+                        "changed since); resume only the same sweep file, or choose another --out"
+                    )
+        valid, notes = set(), []
+        for run_id in sorted(finished & set(keys)):
+            problem = check_run_file(self.run_path(run_id), keys[run_id])
+            if problem is None:
                 valid.add(run_id)
-            except (OSError, pa.ArrowException):
-                self.run_path(run_id).unlink(missing_ok=True)
-        return valid
+            else:
+                notes.append(f"{run_id}: {problem}")
+                self._reject(run_id)
+        return valid, notes
+
+    def _reject(self, run_id: str) -> None:
+        """Move a run file that will be run again to ``rejected/`` (kept for inspection, never used)."""
+        folder = self.folder / "rejected"
+        folder.mkdir(exist_ok=True)
+        os.replace(self.run_path(run_id), folder / f"{run_id}.{time.time_ns()}.parquet")

@@ -2,14 +2,14 @@
 
 The worker returns bytes rather than writing a file, so a Dask worker on another machine needs no shared
 file system, and the parent is the only writer of the results folder (one atomic rename per run). The
-bytes come from ``model.results.write_parquet`` (fixed schema, zstd), so equal runs give equal bytes on any
-executor. A run that raises comes back as a ``RunOutcome`` with the error and its traceback: the sweep
-records it and goes on.
+bytes come from ``model.results.run_file_bytes`` (fixed schema, zstd, the run's key and a checksum of its
+data in the file's metadata), so equal runs give equal bytes on any executor, and ``--resume`` can tell a
+whole file of this run from a damaged one or another run's. A run that raises comes back as a
+``RunOutcome`` with the error and its traceback: the sweep records it and goes on.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 import time
@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from ..results import write_parquet
+from ..results import run_file_bytes
 from ..runner import simulate
 
 
@@ -26,6 +26,7 @@ class RunTask:
     run_id: str
     scenario: dict[str, Any]  # Scenario.dump()
     seed: int
+    run_key: str = ""  # stored in the run file, with a checksum, and verified on --resume
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,9 @@ def execute_run(task: RunTask) -> RunOutcome:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         frame = simulate(task.scenario, task.seed)
-        buffer = io.BytesIO()
-        write_parquet(frame, buffer)  # type: ignore[arg-type]  # pyarrow writes to any binary file
+        data = run_file_bytes(frame, task.run_key)
         del frame
-        return RunOutcome(task.run_id, buffer.getvalue(), None, None, time.perf_counter() - started, worker)
+        return RunOutcome(task.run_id, data, None, None, time.perf_counter() - started, worker)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         seconds = time.perf_counter() - started

@@ -246,7 +246,7 @@ def _settle(
 
 
 def _task(run: Run) -> RunTask:
-    return RunTask(run.run_id, run.scenario.resolved, run.seed)
+    return RunTask(run.run_id, run.scenario.resolved, run.seed, run.keep)
 
 
 def _suspect(
@@ -335,6 +335,8 @@ def _manifest(
             for s in sweep.scenarios
         ],
         "aliases": sweep.aliases,
+        "explicit_runs": sweep.pairs is not None,
+        "keep": sweep.keep.describe() if sweep.keep else None,
         "runs": state.total,
         "status": status,
         "done_before": state.skipped,

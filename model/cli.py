@@ -21,6 +21,12 @@ COMMANDS: dict[str, str] = {
     "calibrate": ".calibration.cli:calibrate_command",
     "validate": ".calibration.cli:validate_command",
     "dashboard": ".dashboard.cli:dashboard_command",
+    "sensitivity": ".analysis.cli:sensitivity_command",
+    "discover": ".analysis.cli:discover_command",
+    "attribute": ".analysis.cli:attribute_command",
+    "compare": ".analysis.cli:compare_command",
+    "diff": ".analysis.cli:diff_command",
+    "report": ".analysis.cli:report_command",
 }
 
 

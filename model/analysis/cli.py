@@ -131,3 +131,53 @@ def discover_command(argv: list[str]) -> int:
     spec = load_discovery(args.file, dict(args.changes))
     print(f"{spec.common.name}: {spec.goal.label}; {len(spec.common.inputs)} levers, {spec.runs} runs")
     return _guarded(lambda: run_discovery(spec, args.out, options))
+
+
+def _dates(text: str) -> list:
+    from datetime import date
+
+    try:
+        return [date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: dates YYYY-MM-DD separated by commas") from None
+
+
+def _metrics(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r}: metric names separated by commas")
+    return names
+
+
+def _outcome_options(parser: argparse.ArgumentParser, seeds: int) -> None:
+    parser.add_argument("--seeds", type=positive_int, default=seeds, help=f"paired seeds (default {seeds})")
+    parser.add_argument("--metrics", type=_metrics, help="metrics, comma-separated (default: outcomes.toml)")
+    parser.add_argument("--dates", type=_dates, help="table dates, comma-separated (default: outcomes.toml)")
+    parser.add_argument("--scale", type=float, help="residents per agent (run.scale) for every run")
+
+
+def attribute_command(argv: list[str]) -> int:
+    from .attribution import DRIVERS, load_attribution, run_attribution
+
+    parser = _parser(
+        "attribute",
+        "Attribution: the share of each outcome due to each driver (Shapley values over paired runs).",
+        "scenario file, e.g. scenarios/baseline.toml",
+    )
+    parser.add_argument(
+        "--drivers", type=Path, default=DRIVERS, help="drivers file (scenarios/analysis/drivers.toml)"
+    )
+    parser.add_argument(
+        "--permutations", type=positive_int, help="sample this many orders instead of all coalitions"
+    )
+    _outcome_options(parser, seeds=10)
+    _execution(parser, settings=False)
+    args = parser.parse_args(argv)
+    options = _options(args)
+    overrides = {} if args.scale is None else {"run.scale": args.scale}
+    spec = load_attribution(
+        args.file, args.drivers, args.metrics, args.dates, args.seeds, args.permutations, overrides
+    )
+    runs = len(spec.coalitions()) * spec.replications
+    print(f"{spec.name}: {spec.method}, {spec.replications} paired seeds, up to {runs} runs")
+    return _guarded(lambda: run_attribution(spec, args.out, options))

@@ -134,3 +134,50 @@ def cart_tree(tree, names: list[str], path: Path) -> Path:
     plot_tree(tree, feature_names=names, class_names=classes, filled=True, proportion=True, fontsize=7, ax=ax)
     ax.set_title("CART: which lever ranges meet the goal")
     return _save(fig, path)
+
+
+def _stacked(ax, frame: pd.DataFrame, parts: list[str], colors: dict[str, str], scale: float) -> None:
+    """Parts stacked over time: positive parts above zero, negative below; the total as a line."""
+    wide = frame.pivot_table(index="date", columns="part", values="mean", aggfunc="first").sort_index()
+    dates = pd.to_datetime(wide.index)
+    up = np.zeros(len(wide))
+    down = np.zeros(len(wide))
+    for part in parts:
+        values = wide[part].to_numpy() / scale
+        pos, neg = np.clip(values, 0, None), np.clip(values, None, 0)
+        ax.fill_between(dates, up, up + pos, color=colors[part], lw=0, label=part)
+        ax.fill_between(dates, down, down + neg, color=colors[part], lw=0)
+        up, down = up + pos, down + neg
+    ax.plot(dates, wide["total"].to_numpy() / scale, color="black", lw=1.2, label="total (the scenario)")
+
+
+def attribution_charts(tidy: pd.DataFrame, spec, folder: Path) -> list[Path]:
+    """National stacked areas (one panel per metric) and per-region small multiples of each metric."""
+    from .attribution import NONE
+
+    parts = [NONE, *(d.name for d in spec.drivers)]
+    palette = plt.get_cmap("tab10")
+    colors = {p: ("#bbbbbb" if p == NONE else palette(i % 10)) for i, p in enumerate(parts)}
+    written = []
+    national = tidy[tidy["region"] == "national"]
+    fig, axes = _panels(len(spec.metrics))
+    for ax, metric in zip(axes, spec.metrics, strict=True):
+        rows = national[national["metric"] == metric]
+        scale, unit = (1e9, "billions") if rows["mean"].abs().max() > 1e10 else (1e6, "millions")
+        _stacked(ax, rows, parts, colors, scale)
+        ax.set_title(f"{metric} (national, {unit})", fontsize=10)
+    axes[0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Attribution: {spec.method} (mean over {spec.replications} paired seeds)")
+    written.append(_save(fig, folder / "attribution_national.png"))
+    regions = [r for r in dict.fromkeys(tidy["region"]) if r != "national"]
+    for metric in spec.metrics:
+        rows = tidy[tidy["metric"] == metric]
+        fig, axes = _panels(len(regions), width=2.6, height=1.9, columns=6)
+        for ax, region in zip(axes, regions, strict=True):
+            _stacked(ax, rows[rows["region"] == region], parts, colors, 1e6)
+            ax.set_title(region, fontsize=8)
+            ax.tick_params(labelsize=6)
+        axes[0].legend(fontsize=5, loc="upper left")
+        fig.suptitle(f"Attribution of {metric} by region (millions)")
+        written.append(_save(fig, folder / f"attribution_regions_{metric.replace(':', '_')}.png"))
+    return written

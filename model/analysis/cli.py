@@ -181,3 +181,25 @@ def attribute_command(argv: list[str]) -> int:
     runs = len(spec.coalitions()) * spec.replications
     print(f"{spec.name}: {spec.method}, {spec.replications} paired seeds, up to {runs} runs")
     return _guarded(lambda: run_attribution(spec, args.out, options))
+
+
+def compare_command(argv: list[str]) -> int:
+    from .compare import ENSEMBLE, load_compare, run_compare
+
+    parser = argparse.ArgumentParser(
+        prog="run.py compare", description="B minus A for the main outcomes, paired by seed, on one page."
+    )
+    parser.add_argument("a", type=Path, help="scenario file A (the reference)")
+    parser.add_argument("b", type=Path, help="scenario file B")
+    parser.add_argument(
+        "--ensemble", nargs="?", const=ENSEMBLE, type=Path, metavar="FILE",
+        help="draw a parameter set per seed from an ensemble (default scenarios/ensemble.csv)",
+    )  # fmt: skip
+    _outcome_options(parser, seeds=10)
+    _execution(parser, settings=False)
+    args = parser.parse_args(argv)
+    options = _options(args)
+    overrides = {} if args.scale is None else {"run.scale": args.scale}
+    spec = load_compare(args.a, args.b, args.seeds, args.metrics, args.dates, args.ensemble, overrides)
+    print(f"{spec.name}: {len(spec.levers)} levers differ; {2 * spec.replications} runs")
+    return _guarded(lambda: run_compare(spec, args.out, options))

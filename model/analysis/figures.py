@@ -181,3 +181,22 @@ def attribution_charts(tidy: pd.DataFrame, spec, folder: Path) -> list[Path]:
         fig.suptitle(f"Attribution of {metric} by region (millions)")
         written.append(_save(fig, folder / f"attribution_regions_{metric.replace(':', '_')}.png"))
     return written
+
+
+def compare_charts(runs: pd.DataFrame, spec, folder: Path) -> list[Path]:
+    """Levels of A and B (fan charts) and the paired difference B - A, one panel per metric."""
+    from ..sweep.fanplots import difference_chart, fan_chart
+
+    written = []
+    for name, draw in (("levels", fan_chart), ("paired_differences", difference_chart)):
+        fig, axes = _panels(len(spec.metrics))
+        for ax, metric in zip(axes, spec.metrics, strict=True):
+            top = runs.loc[runs["metric"] == metric, "value"].abs().max()
+            scale, unit = (1e9, "billions") if top > 1e10 else (1e6, "millions")
+            draw(ax, runs, metric, baseline=spec.labels[0], divisor=scale)
+            ax.set_title(f"{metric} (national, {unit})", fontsize=10)
+        axes[0].legend(fontsize=7, loc="upper left")
+        what = "levels: median, 50% and 90% bands" if name == "levels" else "B - A, seed by seed"
+        fig.suptitle(f"{spec.labels[1]} vs {spec.labels[0]}: {what} ({spec.replications} pairs)")
+        written.append(_save(fig, folder / f"compare_{name}.png"))
+    return written

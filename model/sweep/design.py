@@ -212,7 +212,9 @@ def table_sweep(
     table = [(BASELINE, spec.base, dict(common), base_levers, "overrides")]
     for point in points:
         where = f"{point.name} {point.overrides}"
-        table.append((point.name, point.source or spec.base, {**common, **point.overrides}, point.levers, where))
+        table.append(
+            (point.name, point.source or spec.base, {**common, **point.overrides}, point.levers, where)
+        )
     scenarios, aliases = _resolve(spec, table, dedupe=dedupe)
     seeds = tuple(replication_seeds(root_seed, replications))
     pairs = None

@@ -106,6 +106,9 @@ def run_scenario(argv: list[str]) -> int:
         return [] if args.no_plots else plot_run(frame, folder, scenario.description or scenario.name)
 
     write_run(model, target, elapsed, plots)
+    from .analysis.report import write_report
+
+    write_report(target)
     total = time.perf_counter() - started
     print(
         f"{scenario.name}: {len(model.dates)} weeks, {len(model.citizens):,} citizen agents "

@@ -12,12 +12,18 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-SMALL = {"ECNY_NOTEBOOK_SCALE": "200000", "ECNY_NOTEBOOK_SEEDS": "2"}  # ~3,000 citizen agents a run
+# ~3,000 citizen agents a run; notebook 04's Sobol design at its smallest (8 base samples)
+SMALL = {"ECNY_NOTEBOOK_SCALE": "200000", "ECNY_NOTEBOOK_SEEDS": "2", "ECNY_NOTEBOOK_SAMPLES": "8"}
 
 
-def test_the_three_jobs_have_notebooks():
+def test_the_three_jobs_and_the_analyses_have_notebooks():
     names = [p.name for p in NOTEBOOKS]
-    assert names == ["01_run_and_plot.ipynb", "02_scenario_sweep.ipynb", "03_policy_what_if.ipynb"]
+    assert names == [
+        "01_run_and_plot.ipynb",
+        "02_scenario_sweep.ipynb",
+        "03_policy_what_if.ipynb",
+        "04_sensitivity_and_discovery.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

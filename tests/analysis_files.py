@@ -7,9 +7,11 @@ from pathlib import Path
 
 from conftest import BASELINE
 
-TINY = f"""
+HEAD = f"""
 base = "{BASELINE.as_posix()}"
 root_seed = 7
+"""
+TINY = """
 [overrides]
 run.scale = 1e6
 run.end = 2022-01-05
@@ -34,7 +36,8 @@ reason = "after the horizon: no effect"
 """
 
 
-def write(folder: Path, body: str, name: str = "analysis.toml", head: str = TINY) -> Path:
+def write(folder: Path, body: str, name: str = "analysis.toml", overrides: str = TINY) -> Path:
+    """HEAD, then ``body`` (its top-level keys first, then its tables), then the [overrides] table."""
     path = folder / name
-    path.write_text(head + body, encoding="utf-8")
+    path.write_text(HEAD + body + overrides, encoding="utf-8")
     return path

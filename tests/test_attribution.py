@@ -4,6 +4,7 @@ real paired runs, and a driver that is already off getting exactly nothing."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from itertools import combinations
 
 import numpy as np
@@ -68,7 +69,7 @@ def attribution(tmp_path_factory):
         'off = { "incentives.lottery_budget_multiplier" = 0.0 }\n'
         '[drivers.merchant_acceptance]\ndescription = "pull"\noff = { "behaviour.acceptance_pull" = 0.0 }\n'
     )
-    spec = load_attribution(BASELINE, drivers, replications=2, overrides=SMALL)
+    spec = load_attribution(BASELINE, drivers, dates=[date(2021, 12, 31)], replications=2, overrides=SMALL)
     return spec, run_attribution(spec, folder / "out", Options(workers=2, progress=False))
 
 
@@ -80,7 +81,7 @@ def test_parts_add_up_to_the_scenario_in_every_region_and_week(attribution):
     assert np.allclose(parts, wide["total"], rtol=1e-9, atol=1e-6)
     manifest = json.loads((folder / "analysis.json").read_text())
     assert manifest["additivity_max_relative_error"] < 1e-9
-    assert manifest["sweeps"]["coalitions"]["runs"] == 4 * 2  # lotteries-off equals lotteries-on: run once
+    assert manifest["sweeps"]["coalitions"]["runs"] == 2**3 * 2  # every coalition on both seeds
 
 
 def test_a_driver_with_nothing_to_do_gets_exactly_nothing(attribution):

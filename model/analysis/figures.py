@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -16,17 +17,20 @@ import pandas as pd  # noqa: E402
 DPI = 100
 
 
-def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=DPI)
+def _save(fig, path: Path, dpi: int = DPI) -> Path:
+    fig.savefig(path, dpi=dpi)
     plt.close(fig)
     return path
 
 
-def _panels(count: int, width: float = 6.0, height: float = 3.6, columns: int = 2):
+def _panels(
+    count: int, width: float = 6.0, height: float = 3.6, columns: int = 2, layout: str | None = "constrained"
+):
+    """A grid of ``count`` axes (constrained layout is slow for large grids: pass ``layout=None``)."""
     columns = min(columns, count)
     rows = -(-count // columns)
     size = (width * columns, height * rows)
-    fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False, layout=layout)
     for ax in axes.flat[count:]:
         ax.set_visible(False)
     return fig, list(axes.flat[:count])
@@ -136,9 +140,9 @@ def cart_tree(tree, names: list[str], path: Path) -> Path:
     return _save(fig, path)
 
 
-def _stacked(ax, frame: pd.DataFrame, parts: list[str], colors: dict[str, str], scale: float) -> None:
-    """Parts stacked over time: positive parts above zero, negative below; the total as a line."""
-    wide = frame.pivot_table(index="date", columns="part", values="mean", aggfunc="first").sort_index()
+def _stacked(ax, wide: pd.DataFrame, parts: list[str], colors: dict[str, str], scale: float) -> None:
+    """Parts (columns of ``wide``, dates down) stacked over time: positive parts above zero, negative below;
+    the total as a line."""
     dates = pd.to_datetime(wide.index)
     up = np.zeros(len(wide))
     down = np.zeros(len(wide))
@@ -159,27 +163,29 @@ def attribution_charts(tidy: pd.DataFrame, spec, folder: Path) -> list[Path]:
     palette = plt.get_cmap("tab10")
     colors = {p: ("#bbbbbb" if p == NONE else palette(i % 10)) for i, p in enumerate(parts)}
     written = []
-    national = tidy[tidy["region"] == "national"]
     fig, axes = _panels(len(spec.metrics))
+    regions = [r for r in dict.fromkeys(tidy["region"]) if r != "national"]
     for ax, metric in zip(axes, spec.metrics, strict=True):
-        rows = national[national["metric"] == metric]
-        scale, unit = (1e9, "billions") if rows["mean"].abs().max() > 1e10 else (1e6, "millions")
-        _stacked(ax, rows, parts, colors, scale)
+        wide = tidy[tidy["metric"] == metric].pivot_table(
+            index="date", columns=["region", "part"], values="mean", aggfunc="first"
+        )
+        scale, unit = (1e9, "billions") if wide["national"].abs().max().max() > 1e10 else (1e6, "millions")
+        _stacked(ax, wide["national"], parts, colors, scale)
         ax.set_title(f"{metric} (national, {unit})", fontsize=10)
+        grid, cells = _panels(len(regions), width=2.6, height=1.9, columns=6, layout=None)
+        for cell, region in zip(cells, regions, strict=True):
+            _stacked(cell, wide[region], parts, colors, scale)
+            cell.set_title(region, fontsize=8)
+            cell.tick_params(labelsize=6)
+            cell.xaxis.set_major_locator(mdates.YearLocator())
+            cell.xaxis.set_major_formatter(mdates.DateFormatter("%y"))
+        cells[0].legend(fontsize=5, loc="upper left")
+        grid.suptitle(f"Attribution of {metric} by region ({unit})")
+        grid.subplots_adjust(hspace=0.45, wspace=0.3, top=0.95)
+        written.append(_save(grid, folder / f"attribution_regions_{metric.replace(':', '_')}.png", dpi=72))
     axes[0].legend(fontsize=7, loc="upper left")
     fig.suptitle(f"Attribution: {spec.method} (mean over {spec.replications} paired seeds)")
-    written.append(_save(fig, folder / "attribution_national.png"))
-    regions = [r for r in dict.fromkeys(tidy["region"]) if r != "national"]
-    for metric in spec.metrics:
-        rows = tidy[tidy["metric"] == metric]
-        fig, axes = _panels(len(regions), width=2.6, height=1.9, columns=6)
-        for ax, region in zip(axes, regions, strict=True):
-            _stacked(ax, rows[rows["region"] == region], parts, colors, 1e6)
-            ax.set_title(region, fontsize=8)
-            ax.tick_params(labelsize=6)
-        axes[0].legend(fontsize=5, loc="upper left")
-        fig.suptitle(f"Attribution of {metric} by region (millions)")
-        written.append(_save(fig, folder / f"attribution_regions_{metric.replace(':', '_')}.png"))
+    written.insert(0, _save(fig, folder / "attribution_national.png"))
     return written
 
 

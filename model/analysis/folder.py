@@ -81,6 +81,9 @@ class AnalysisFolder:
                     "again, or choose another --out"
                 )
         path.mkdir(parents=True, exist_ok=True)
+        if not manifest.is_file():  # marks the folder as this analysis's, so an interrupted one can resume
+            stub = {"kind": self.kind, "name": path.name, "status": "running"}
+            atomic_write_bytes(manifest, (json.dumps(stub, indent=2) + "\n").encode())
 
     def run(self, sweep: Sweep, options: Options) -> Path:
         """Run ``sweep`` into ``<folder>/<sweep name>``; raise ``AnalysisIncomplete`` if any run failed."""
@@ -126,6 +129,7 @@ class AnalysisFolder:
         manifest = {
             "kind": self.kind,
             "name": self.path.name,
+            "status": "complete",
             "file": str(source) if source else None,
             "document": document,
             "sweeps": self.sweeps,

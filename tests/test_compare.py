@@ -103,3 +103,11 @@ def test_ensemble_draws_are_reproducible_and_follow_the_weights(tmp_path):
     assert 2 not in draws
     assert draws.count(1) / len(draws) == pytest.approx(0.75, abs=0.03)
     assert ensemble.overrides(1, seed=11)[0] == {"behaviour.innovation": [0.05, 0.1][draws[0]]}
+
+
+def test_a_scenario_name_never_becomes_a_path(tmp_path):
+    odd = tmp_path / "odd.toml"
+    odd.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "../../escape me"\n')
+    spec = load_compare(BASELINE, odd, seeds=1, dates=DATES, overrides=SMALL)
+    assert "/" not in spec.name and not spec.name.startswith(".")
+    assert spec.name == "compare_baseline_vs_escape_me"

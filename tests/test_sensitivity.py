@@ -111,3 +111,17 @@ def test_a_sobol_study_resumes_after_ctrl_c_without_repeating_finished_runs(tmp_
     assert all(after[name] == mtime for name, mtime in before.items())  # finished runs were not redone
     assert (out / "resumable" / "report.html").is_file()
     assert os.path.getsize(out / "resumable" / "indices.parquet") > 0
+
+
+def test_the_same_study_on_a_dask_cluster_gives_the_same_indices(study, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = study.parent.parent / "analysis.toml"
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    ) as cluster:
+        folder = run_sensitivity(path, tmp_path, Options(scheduler=cluster.scheduler_address, progress=False))
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(folder / "indices.parquet"), pd.read_parquet(study / "indices.parquet")
+    )
+    manifest = json.loads((folder / "analysis.json").read_text())
+    assert manifest["sweeps"]["sobol"]["executor"]["kind"] == "dask"

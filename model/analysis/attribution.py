@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 from ..scenario import ScenarioError, load_scenario
 from ..sweep import BASELINE, Keep, Point, table_sweep
 from ..sweep.spec import flatten
-from .folder import AnalysisFolder, Options
+from .folder import AnalysisFolder, Options, folder_name
 from .outcomes import probe
 from .spec import Checker
 
@@ -159,7 +159,7 @@ def load_attribution(
     )
     return AttributionSpec(
         scenario=scenario,
-        name=f"attribution_{base.name}",
+        name=folder_name(f"attribution_{base.name}"),
         drivers=table,
         drivers_file=drivers_file,
         metrics=tuple(metrics or default_metrics),

@@ -24,7 +24,7 @@ from ..scenario import load_scenario
 from ..sweep import BASELINE, Keep, Point, table_sweep
 from ..sweep.analysis import load_results, paired_differences, quantile_bands, run_matrix
 from .diff import scenario_diff
-from .folder import AnalysisFolder, Options
+from .folder import AnalysisFolder, Options, folder_name
 from .outcomes import Outcome, check_date, check_metric, probe
 from .spec import Checker
 
@@ -83,7 +83,7 @@ def load_compare(
     levers = scenario_diff(first, second).rename(columns={"a": labels[0], "b": labels[1]})
     suffix = "_ensemble" if ensemble is not None else ""
     return CompareSpec(
-        a, b, labels, f"compare_{labels[0]}_vs_{labels[1]}{suffix}".replace(" ", "_").replace(":", ""),
+        a, b, labels, folder_name(f"compare_{labels[0]}_vs_{labels[1]}{suffix}"),
         seeds, first.run.seed, tuple(metrics), tuple(dates), overrides, members,
         Path(ensemble) if ensemble is not None else None, levers,
     )  # fmt: skip

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,11 @@ from ..sweep.store import SweepStore, atomic_write_bytes
 MANIFEST = "analysis.json"
 
 
+def folder_name(text: str) -> str:
+    """A folder name made from scenario names (which may hold any text): never a path of its own."""
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_-") or "analysis"
+
+
 class AnalysisIncomplete(RuntimeError):
     """Some runs of an analysis failed or are missing: its results cannot be computed (exit code 1)."""
 
@@ -55,7 +61,7 @@ class Options:
 
 class AnalysisFolder:
     def __init__(self, out: str | Path, name: str, kind: str) -> None:
-        self.path = Path(out) / name
+        self.path = Path(out) / folder_name(name)
         self.kind = kind
         self.started = time.perf_counter()
         self.sweeps: dict[str, dict[str, Any]] = {}

@@ -41,7 +41,7 @@ MANIFEST = "analysis.json"
 
 def folder_name(text: str) -> str:
     """A folder name made from scenario names (which may hold any text): never a path of its own."""
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_-") or "analysis"
+    return re.sub(r"[^A-Za-z0-9-]+", "_", text).strip("_-") or "analysis"
 
 
 class AnalysisIncomplete(RuntimeError):

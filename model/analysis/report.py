@@ -18,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 
-from .. import domain
 from ..cli import InputError
 from ..scenario import ScenarioError, load_scenario
 from ..sweep.store import atomic_write_bytes
@@ -165,7 +164,9 @@ def caveats(moved: set[str]) -> str:
     """The identifiability table, rows of parameters whose keys this folder moves in bold."""
     from ..calibration.parameters import FREE
 
-    last = domain.targets()["date"].max().date()
+    from ..calibration.targets import calibration_targets
+
+    last = max(t.date for t in calibration_targets())
     parts = [
         f"<p>The last published figure the model is fitted to is dated {last}: every outcome after it is "
         "the model's extrapolation, and rests on its structure and on the parameters below.</p>"

@@ -163,7 +163,6 @@ def _analysis_parts(folder: Path) -> tuple[str, dict, pd.DataFrame, pd.DataFrame
 def caveats(moved: set[str]) -> str:
     """The identifiability table, rows of parameters whose keys this folder moves in bold."""
     from ..calibration.parameters import FREE
-
     from ..calibration.targets import calibration_targets
 
     last = max(t.date for t in calibration_targets())

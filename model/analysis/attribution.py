@@ -235,6 +235,7 @@ def run_attribution(
     sweep = coalition_sweep(spec)
     sweep_folder = folder.run(sweep, options)
     v, columns, dates = coalition_values(sweep_folder, sweep, spec)
+    folder.clear_outputs()
     parts = shapley(spec, v)
     total = v[BASELINE]
     residual = sum(parts.values()) - total

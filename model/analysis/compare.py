@@ -168,6 +168,7 @@ def run_compare(spec: CompareSpec, out: str | Path = "results", options: Options
     sweep_folder = folder.run(compare_sweep(spec), options)
     _, runs = load_results(sweep_folder, metrics=list(spec.metrics), regions=["national"])
     runs = _roles(runs, spec)
+    folder.clear_outputs()
     folder.write_table(spec.levers, "levers_differ")
     folder.write_table(difference_table(runs, spec), "differences_at_dates")
     folder.write_table(bands_over_time(runs, spec), "differences")

@@ -240,6 +240,7 @@ def run_discovery(
     sweep_folder = folder.run(sweep, options)
     y = point_means(outcome_table(sweep_folder, [goal.outcome]), len(points), "d", [goal.outcome.label])[:, 0]
     met = goal.met(y)
+    folder.clear_outputs()
     folder.write_table(x.assign(**{goal.outcome.label: y, "meets_goal": met}), "sample")
     facts: dict[str, Any] = {"goal": goal.label, "points": len(met), "points_meeting_goal": int(met.sum())}
     if 0 < met.sum() < len(met):

@@ -121,6 +121,13 @@ class AnalysisFolder:
             )
         return folder
 
+    def clear_outputs(self) -> None:
+        """Remove the tables and figures of an earlier reduction (once the runs are complete), so that no
+        stale figure of another goal or size outlives it; the runs and ``analysis.json`` stay."""
+        for path in self.path.iterdir():
+            if path.is_file() and path.name != MANIFEST:
+                path.unlink()
+
     def write_table(self, frame: pd.DataFrame, stem: str) -> list[Path]:
         """``stem.parquet`` and ``stem.csv``, each written whole or not at all."""
         buffer = io.BytesIO()

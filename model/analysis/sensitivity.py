@@ -169,11 +169,9 @@ def analyse(
     out = []
     for j, outcome in enumerate(spec.common.outcomes):
         values = y[:rows, j]
-        if np.nanstd(values) == 0:  # the outcome does not move: every index is 0
-            frame = pd.DataFrame(0.0, index=[i.name for i in spec.common.inputs], columns=["value"])
-            indices = ("mu", "mu_star", "sigma") if method.name == "morris" else ("S1", "ST")
-            for index in indices:
-                out += [(outcome.label, name, index, 0.0, 0.0) for name in frame.index]
+        if np.nanstd(values) == 0:  # the outcome does not move (SALib would divide by 0): every index is 0
+            indices = ("mu_star", "mu", "sigma") if method.name == "morris" else ("S1", "ST")
+            out += [(outcome.label, i.name, index, 0.0, 0.0) for index in indices for i in spec.common.inputs]
             continue
         if method.name == "morris":
             result = morris.analyze(
@@ -235,6 +233,7 @@ def run_sensitivity(
         for size in convergence_sizes(method.size, smallest):
             convergence.append(analyse(spec, method, unit, y, size))
     table = pd.concat(indices, ignore_index=True)
+    folder.clear_outputs()
     folder.write_table(table, "indices")
     folder.write_table(pd.concat(convergence, ignore_index=True), "convergence")
     figures.sensitivity_figures(table, pd.concat(convergence, ignore_index=True), folder.path)

@@ -39,7 +39,7 @@ import pandas as pd
 from ..sweep import Keep, Point, table_sweep
 from .folder import AnalysisFolder, Options
 from .outcomes import OUTCOME, Outcome, parse_outcome
-from .sensitivity import _input_facts, point_means, point_overrides
+from .sensitivity import input_facts, point_means, point_overrides
 from .spec import Checker, Common, read_common, read_document
 
 OPERATORS = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
@@ -261,7 +261,7 @@ def run_discovery(
         key = "sample"
     folder.write_manifest(
         common.path, common.document, description=common.description, base=str(common.base),
-        inputs=[_input_facts(i) for i in common.inputs], key_table=key, **facts,
+        inputs=[input_facts(i) for i in common.inputs], key_table=key, **facts,
     )  # fmt: skip
     write_report(folder.path)
     return folder.path

@@ -242,7 +242,7 @@ def run_sensitivity(
         common.document,
         description=common.description,
         base=str(common.base),
-        inputs=[_input_facts(i) for i in common.inputs],
+        inputs=[input_facts(i) for i in common.inputs],
         outcomes=labels,
         methods={m.name: {"size": m.size, "runs": spec.runs(m)} for m in spec.methods},
         key_table="ranking",
@@ -263,6 +263,6 @@ def ranking(indices: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _input_facts(item: Input) -> dict[str, Any]:
+def input_facts(item: Input) -> dict[str, Any]:
     return {"name": item.name, "keys": list(item.keys), "range": item.describe(), "reason": item.reason,
             "base": item.base_value}  # fmt: skip

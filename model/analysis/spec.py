@@ -30,9 +30,8 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..scenario import ScenarioError, load_scenario, set_path
 from ..sweep.spec import flatten
@@ -67,7 +66,7 @@ class Checker:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def fail(self, key: str, value: Any, allowed: str) -> None:
+    def fail(self, key: str, value: Any, allowed: str) -> NoReturn:
         raise ScenarioError(self.path, key, value, allowed)
 
     def keys(self, table: Any, where: str, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -175,13 +174,3 @@ def read_common(
         probe=found,
         document=document,
     )
-
-
-def as_date(check: Checker, key: str, value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        check.fail(key, value, "a date YYYY-MM-DD")
-    raise AssertionError  # unreachable: fail raises

@@ -15,6 +15,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 DPI = 100
+UNITS = ((1e9, "billions"), (1e6, "millions"), (1e3, "thousands"))
 
 
 def _save(fig, path: Path, dpi: int = DPI) -> Path:
@@ -56,13 +57,16 @@ def tornado(morris: pd.DataFrame, path: Path) -> Path:
             "conf"
         ]
         rows = rows.sort_values("mu_star")
+        top = float(rows["mu_star"].abs().max())
+        scale, unit = next(((s, u) for s, u in UNITS if top >= s), (1.0, ""))
         y = np.arange(len(rows))
-        ax.barh(y, rows["mu_star"], xerr=conf.reindex(rows.index), color="#4C72B0", alpha=0.8, label="mu*")
-        ax.scatter(rows["mu"], y, color="#C44E52", zorder=3, s=18, label="mu (signed)")
+        whiskers = conf.reindex(rows.index) / scale
+        ax.barh(y, rows["mu_star"] / scale, xerr=whiskers, color="#4C72B0", alpha=0.8, label="mu*")
+        ax.scatter(rows["mu"] / scale, y, color="#C44E52", zorder=3, s=18, label="mu (signed)")
         ax.axvline(0, color="black", lw=0.6)
         ax.set_yticks(y, rows.index)
         ax.set_title(outcome, fontsize=10)
-        ax.set_xlabel("effect of moving the input across its range")
+        ax.set_xlabel(f"effect of moving the input across its range{f' ({unit})' if unit else ''}")
         ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("Morris screening: mean absolute elementary effect mu* (95% bootstrap whiskers)")
     return _save(fig, path)

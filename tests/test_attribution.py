@@ -73,6 +73,7 @@ def attribution(tmp_path_factory):
     return spec, run_attribution(spec, folder / "out", Options(workers=2, progress=False))
 
 
+@pytest.mark.slow
 def test_parts_add_up_to_the_scenario_in_every_region_and_week(attribution):
     spec, folder = attribution
     tidy = pd.read_parquet(folder / "attribution.parquet")
@@ -84,6 +85,7 @@ def test_parts_add_up_to_the_scenario_in_every_region_and_week(attribution):
     assert manifest["sweeps"]["coalitions"]["runs"] == 2**3 * 2  # every coalition on both seeds
 
 
+@pytest.mark.slow
 def test_a_driver_with_nothing_to_do_gets_exactly_nothing(attribution):
     _, folder = attribution
     table = pd.read_csv(folder / "attribution_at_dates.csv")

@@ -23,6 +23,7 @@ def discovery(tmp_path_factory):
     return load_discovery(path), run_discovery(path, folder / "out", Options(workers=2, progress=False))
 
 
+@pytest.mark.slow
 def test_prim_box_restricts_the_deciding_lever(discovery):
     spec, folder = discovery
     sample = pd.read_csv(folder / "sample.csv")
@@ -45,6 +46,7 @@ def test_prim_box_restricts_the_deciding_lever(discovery):
     )
 
 
+@pytest.mark.slow
 def test_cart_leaves_split_the_sample(discovery):
     _, folder = discovery
     leaves = pd.read_csv(folder / "cart_leaves.csv")

@@ -51,6 +51,7 @@ def browser():
         chromium.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["run", "sweep", "analysis", "moved"])
 def test_every_image_of_the_report_loads_offline(kind, folders, browser):
     report = folders[kind] / "report.html"
@@ -70,6 +71,7 @@ def test_every_image_of_the_report_loads_offline(kind, folders, browser):
     page.close()
 
 
+@pytest.mark.slow
 def test_caveats_come_from_the_identifiability_table(folders):
     page = (folders["run"] / "report.html").read_text()
     table = identifiability.load()
@@ -79,6 +81,7 @@ def test_caveats_come_from_the_identifiability_table(folders):
     assert loose in page
 
 
+@pytest.mark.slow
 def test_a_run_report_lists_the_levers_that_differ_from_the_baseline(folders):
     page = (folders["run"] / "report.html").read_text()
     for key in ("pilot.waves.3", "pilot.waves.4", "run.scale"):

@@ -113,6 +113,7 @@ def test_a_sobol_study_resumes_after_ctrl_c_without_repeating_finished_runs(tmp_
     assert os.path.getsize(out / "resumable" / "indices.parquet") > 0
 
 
+@pytest.mark.slow
 def test_the_same_study_on_a_dask_cluster_gives_the_same_indices(study, tmp_path):
     distributed = pytest.importorskip("distributed")
     path = study.parent.parent / "analysis.toml"

@@ -39,6 +39,12 @@ COMMANDS: dict[str, str] = {
     "calibrate": ".calibration.cli:calibrate_command",
     "validate": ".calibration.cli:validate_command",
     "dashboard": ".dashboard.cli:dashboard_command",
+    "sensitivity": ".analysis.cli:sensitivity_command",
+    "discover": ".analysis.cli:discover_command",
+    "attribute": ".analysis.cli:attribute_command",
+    "compare": ".analysis.cli:compare_command",
+    "diff": ".analysis.cli:diff_command",
+    "report": ".analysis.cli:report_command",
 }
 
 
@@ -135,6 +141,9 @@ def run_scenario(argv: list[str]) -> int:
         return [] if args.no_plots else plot_run(frame, folder, scenario.description or scenario.name)
 
     write_run(model, target, elapsed, plots, overwrite=args.overwrite)
+    from .analysis.report import write_report
+
+    write_report(target)
     total = time.perf_counter() - started
     print(
         f"{scenario.name}: {len(model.dates)} weeks, {len(model.citizens):,} citizen agents "

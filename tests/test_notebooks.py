@@ -13,7 +13,8 @@ nbformat = require_module("nbformat")
 NotebookClient = require_module("nbclient").NotebookClient
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-SMALL = {"ECNY_NOTEBOOK_SCALE": "200000", "ECNY_NOTEBOOK_SEEDS": "2"}  # ~3,000 citizen agents a run
+# ~3,000 citizen agents a run; notebook 04's Sobol design at its smallest (8 base samples)
+SMALL = {"ECNY_NOTEBOOK_SCALE": "200000", "ECNY_NOTEBOOK_SEEDS": "2", "ECNY_NOTEBOOK_SAMPLES": "8"}
 
 
 def snapshot(folder: Path) -> dict[str, int]:
@@ -25,9 +26,14 @@ def snapshot(folder: Path) -> dict[str, int]:
     )
 
 
-def test_the_three_jobs_have_notebooks():
+def test_the_three_jobs_and_the_analyses_have_notebooks():
     names = [p.name for p in NOTEBOOKS]
-    assert names == ["01_run_and_plot.ipynb", "02_scenario_sweep.ipynb", "03_policy_what_if.ipynb"]
+    assert names == [
+        "01_run_and_plot.ipynb",
+        "02_scenario_sweep.ipynb",
+        "03_policy_what_if.ipynb",
+        "04_sensitivity_and_discovery.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

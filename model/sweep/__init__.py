@@ -21,11 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "BASELINE": "design",
+    "Keep": "worker",
+    "Point": "design",
     "Run": "design",
     "Sweep": "design",
     "SweepScenario": "design",
     "load_sweep": "design",
     "run_sweep": "execute",
+    "table_sweep": "design",
     "load_results": "analysis",
     "paired_differences": "analysis",
     "quantile_bands": "analysis",
@@ -38,6 +41,8 @@ _EXPORTS = {
 }
 __all__ = [
     "BASELINE",
+    "Keep",
+    "Point",
     "Run",
     "Sweep",
     "SweepScenario",
@@ -52,13 +57,15 @@ __all__ = [
     "run_matrix",
     "run_sweep",
     "summarize",
+    "table_sweep",
 ]
 
 if TYPE_CHECKING:
     from .analysis import load_results, paired_differences, quantile_bands, run_matrix, summarize
-    from .design import BASELINE, Run, Sweep, SweepScenario, load_sweep
+    from .design import BASELINE, Point, Run, Sweep, SweepScenario, load_sweep, table_sweep
     from .execute import run_sweep
     from .fanplots import difference_chart, fan_chart, plot_sweep, region_multiples
+    from .worker import Keep
 
 
 def __getattr__(name: str) -> Any:

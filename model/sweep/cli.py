@@ -85,6 +85,10 @@ def sweep_command(argv: list[str]) -> int:
 
         for path in plot_sweep(folder):
             print(f"  wrote {path}")
+    if manifest["done"] + manifest["done_before"]:
+        from ..analysis.report import write_report
+
+        print(f"  wrote {write_report(folder)}")
     if manifest["pool_restarts"]:
         print(
             f"  the process pool broke {manifest['pool_restarts']} times; runs retried: {manifest['retried']}"
@@ -124,4 +128,8 @@ def plot_command(argv: list[str]) -> int:
     check_out(args.out or args.folder)
     for path in plot_sweep(args.folder, out=args.out, baseline=args.baseline, svg=args.svg):
         print(f"wrote {path}")
+    if args.out is None:  # the report sits beside the figures it shows
+        from ..analysis.report import write_report
+
+        print(f"wrote {write_report(args.folder)}")
     return 0

@@ -9,6 +9,11 @@ one replication share that replication's seed (``SeedSequence(root_seed).spawn(r
 A grid point or what-if whose resolved scenario equals an earlier one (a grid value that is the base's own
 value, an option that changes nothing) is run once; ``Sweep.aliases`` records which label it stands for.
 Sample designs keep every point, duplicates included: a sensitivity analysis needs the whole sample.
+
+``table_sweep`` is the same design given as an explicit table instead of a sweep file: the analyses
+(sensitivity, discovery, attribution, compare) build their points in Python and run them through the same
+executors, store and resume. It may also list the runs explicitly (scenario, replication) when not every
+scenario runs on every seed, and ``keep`` only some metrics or regions of each run.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from tqdm import tqdm
 from ..errors import ScenarioError
 from ..scenario import load_scenario
 from ..streams import replication_seeds
-from .spec import Sample, SweepSpec, read_spec
+from .spec import Sample, SweepSpec, flatten, read_spec
+from .worker import Keep
 
 BASELINE = "baseline"
 
@@ -55,11 +61,14 @@ class Run:
     scenario: SweepScenario
     replication: int
     seed: int
+    keep: Keep | None = None
 
     @property
     def key(self) -> str:
-        """What makes this run's output: changes when its scenario or seed does (checked on --resume)."""
-        return hashlib.sha256(f"{self.scenario.key}:{self.seed}".encode()).hexdigest()[:16]
+        """What makes this run's output: changes when its scenario, seed or kept rows do (checked on
+        --resume)."""
+        kept = f":{self.keep.describe()}" if self.keep else ""
+        return hashlib.sha256(f"{self.scenario.key}:{self.seed}{kept}".encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class Sweep:
     scenarios: tuple[SweepScenario, ...]
     seeds: tuple[int, ...]
     aliases: dict[str, str] = field(default_factory=dict)  # dropped duplicate label -> scenario it equals
+    pairs: tuple[tuple[int, int], ...] | None = None  # explicit (replication, scenario index); None: all
+    keep: Keep | None = None  # only these metrics / regions of each run are stored
 
     @property
     def name(self) -> str:
@@ -77,14 +88,17 @@ class Sweep:
 
     @property
     def size(self) -> int:
-        return len(self.scenarios) * len(self.seeds)
+        return len(self.pairs) if self.pairs is not None else len(self.scenarios) * len(self.seeds)
 
     def runs(self) -> Iterator[Run]:
         """Every run, replication by replication, so a partial sweep already holds complete pairs."""
-        for replication, seed in enumerate(self.seeds):
-            for scenario in self.scenarios:
-                run_id = f"s{scenario.index:03d}_r{replication:04d}"
-                yield Run(run_id, scenario, replication, seed)
+        pairs = self.pairs
+        if pairs is None:
+            pairs = ((r, s.index) for r in range(len(self.seeds)) for s in self.scenarios)
+        for replication, index in pairs:
+            scenario = self.scenarios[index]
+            run_id = f"s{scenario.index:03d}_r{replication:04d}"
+            yield Run(run_id, scenario, replication, self.seeds[replication], self.keep)
 
     def design(self) -> pd.DataFrame:
         """One row per run: run_id, scenario, scenario_index, replication, seed, run_key, levers."""
@@ -120,6 +134,13 @@ def load_sweep(path: str | Path, progress: bool = False) -> Sweep:
         points += _file_points(spec)
     elif spec.sample:
         points += _sample_points(spec, spec.sample)
+    scenarios, aliases = _resolve(spec, points, dedupe=not spec.sample)
+    seeds = tuple(replication_seeds(spec.root_seed, spec.replications))
+    return Sweep(spec, tuple(scenarios), seeds, aliases)
+
+
+def _resolve(spec: SweepSpec, points: list[tuple], dedupe: bool) -> tuple[list[SweepScenario], dict]:
+    """Validate and resolve each point; with ``dedupe`` a point equal to an earlier one becomes an alias."""
     scenarios: list[SweepScenario] = []
     aliases: dict[str, str] = {}
     by_key: dict[str, SweepScenario] = {}
@@ -127,7 +148,7 @@ def load_sweep(path: str | Path, progress: bool = False) -> Sweep:
     for name, source, overrides, levers, where in checking:
         resolved = _load(spec, source, overrides, where).dump()
         key = _scenario_key(resolved)
-        if key in by_key and not spec.sample:  # a sample keeps every point: its analysis needs them all
+        if key in by_key and dedupe:  # a sample keeps every point: its analysis needs them all
             twin = by_key[key]
             aliases[name] = twin.name
             for column, value in levers.items():  # e.g. the baseline is also "waves_3_4=history"
@@ -139,8 +160,78 @@ def load_sweep(path: str | Path, progress: bool = False) -> Sweep:
         scenario = SweepScenario(len(scenarios), name, source, overrides, levers, resolved, key)
         scenarios.append(scenario)
         by_key[key] = scenario
-    seeds = tuple(replication_seeds(spec.root_seed, spec.replications))
-    return Sweep(spec, tuple(scenarios), seeds, aliases)
+    return scenarios, aliases
+
+
+@dataclass(frozen=True)
+class Point:
+    """One scenario of an explicit design: ``overrides`` (key paths) on ``source`` (default: the base),
+    and the design-table columns ``levers`` it should show."""
+
+    name: str
+    overrides: dict[str, Any]
+    levers: dict[str, Any] = field(default_factory=dict)
+    source: Path | None = None
+
+
+def table_sweep(
+    name: str,
+    path: str | Path,
+    base: str | Path,
+    points: list[Point],
+    replications: int,
+    root_seed: int,
+    *,
+    method: str,
+    description: str = "",
+    overrides: dict[str, Any] | None = None,
+    runs: list[tuple[str, int]] | None = None,
+    keep: Keep | None = None,
+    dedupe: bool = False,
+    document: dict[str, Any] | None = None,
+) -> Sweep:
+    """A sweep from an explicit table of scenarios (and optionally of runs) rather than a sweep file.
+
+    ``path`` is the file the design comes from (named in error messages and the manifest); ``base`` with
+    ``overrides`` is scenario 0, ``baseline``, as in every sweep, and each ``Point`` adds its own overrides
+    on top. Every scenario is validated before anything runs (``ScenarioError`` naming ``path``).
+    ``runs`` lists (scenario name, replication) when not every scenario runs on every seed; ``dedupe``
+    runs a point equal to an earlier one only once (its name becomes an alias; ``runs`` may use it).
+    ``keep`` stores only some metrics or regions of each run (an analysis that reads a few outcomes of
+    thousands of runs need not store 220,000 rows each).
+    """
+    common = flatten(overrides or {})
+    spec = SweepSpec(
+        path=Path(path),
+        name=name,
+        description=description,
+        base=Path(base),
+        replications=replications,
+        root_seed=root_seed,
+        overrides=common,
+        document=document or {},
+        table_method=method,
+    )
+    columns = dict.fromkeys(c for p in points for c in p.levers)
+    resolved = _load(spec, spec.base, common, "overrides").dump()
+    base_levers = {c: _json(_get_path(resolved, c)) for c in columns}  # None where not a key path
+    table = [(BASELINE, spec.base, dict(common), base_levers, "overrides")]
+    for point in points:
+        where = f"{point.name} {point.overrides}"
+        table.append(
+            (point.name, point.source or spec.base, {**common, **point.overrides}, point.levers, where)
+        )
+    scenarios, aliases = _resolve(spec, table, dedupe=dedupe)
+    seeds = tuple(replication_seeds(root_seed, replications))
+    pairs = None
+    if runs is not None:
+        index = {s.name: s.index for s in scenarios}
+        index.update({alias: index[twin] for alias, twin in aliases.items()})
+        unknown = [n for n, r in runs if n not in index or not 0 <= r < replications]
+        if unknown:
+            raise ValueError(f"runs name unknown scenarios or replications: {unknown[:5]}")
+        pairs = tuple(sorted({(r, index[n]) for n, r in runs}))
+    return Sweep(spec, tuple(scenarios), seeds, aliases, pairs, keep)
 
 
 def _load(spec: SweepSpec, source: Path, overrides: dict[str, Any], where: str):

@@ -320,7 +320,7 @@ def _settle(
 
 
 def _task(run: Run) -> RunTask:
-    return RunTask(run.run_id, run.scenario.resolved, run.seed, run.key)
+    return RunTask(run.run_id, run.scenario.resolved, run.seed, run.key, run.keep)
 
 
 def _suspect(

@@ -54,6 +54,8 @@ def sweep_manifest(
             for s in sweep.scenarios
         ],
         "aliases": sweep.aliases,
+        "explicit_runs": sweep.pairs is not None,
+        "keep": sweep.keep.describe() if sweep.keep else None,
         "runs": state.total,
         "status": status,
         "done_before": state.skipped,

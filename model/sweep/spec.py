@@ -82,9 +82,12 @@ class SweepSpec:
     scenario_files: tuple[Path, ...] = ()
     sample: Sample | None = None
     document: dict[str, Any] = field(default_factory=dict)
+    table_method: str | None = None  # set by ``design.table_sweep``: the analysis that made the table
 
     @property
     def method(self) -> str:
+        if self.table_method:
+            return self.table_method
         if self.dimensions:
             return "grid"
         if self.scenario_files:

@@ -22,11 +22,31 @@ from ..runner import simulate
 
 
 @dataclass(frozen=True)
+class Keep:
+    """Which rows of a run to store: only these metrics and/or regions (None: all)."""
+
+    metrics: tuple[str, ...] | None = None
+    regions: tuple[str, ...] | None = None
+
+    def describe(self) -> str:
+        return f"metrics={sorted(self.metrics or [])};regions={sorted(self.regions or [])}"
+
+    def apply(self, frame):
+        mask = None
+        for column, wanted in (("metric", self.metrics), ("region", self.regions)):
+            if wanted is not None:
+                term = frame[column].isin(wanted)
+                mask = term if mask is None else mask & term
+        return frame if mask is None else frame[mask].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
 class RunTask:
     run_id: str
     scenario: dict[str, Any]  # Scenario.dump()
     seed: int
     run_key: str = ""  # stored in the run file, with a checksum, and verified on --resume
+    keep: Keep | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,8 @@ def execute_run(task: RunTask) -> RunOutcome:
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         frame = simulate(task.scenario, task.seed)
+        if task.keep is not None:
+            frame = task.keep.apply(frame)
         data = run_file_bytes(frame, task.run_key)
         del frame
         return RunOutcome(task.run_id, data, None, None, time.perf_counter() - started, worker)

@@ -1,0 +1,1 @@
+"""Policy analysis on the sweep machinery: sensitivity, scenario discovery, attribution, compare, reports."""

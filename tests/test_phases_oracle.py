@@ -31,7 +31,8 @@ def _word(model, r, index, day):
 def _race(word, weights, keys):
     """The index of the smallest -ln(1 - u_j) / w_j over w_j > 0, or -1."""
     times = [
-        -math.log1p(-draws.uniform(word, key)) / w if w > 0 else math.inf for w, key in zip(weights, keys)
+        -math.log1p(-draws.uniform(word, key)) / w if w > 0 else math.inf
+        for w, key in zip(weights, keys, strict=True)
     ]
     return int(np.argmin(times)) if times and min(times) < math.inf else -1
 

@@ -134,13 +134,17 @@ def load_sweep(path: str | Path, progress: bool = False) -> Sweep:
         points += _file_points(spec)
     elif spec.sample:
         points += _sample_points(spec, spec.sample)
-    scenarios, aliases = _resolve(spec, points, dedupe=not spec.sample)
+    scenarios, aliases = _resolve(spec, points, dedupe=not spec.sample, progress=progress)
     seeds = tuple(replication_seeds(spec.root_seed, spec.replications))
     return Sweep(spec, tuple(scenarios), seeds, aliases)
 
 
-def _resolve(spec: SweepSpec, points: list[tuple], dedupe: bool) -> tuple[list[SweepScenario], dict]:
-    """Validate and resolve each point; with ``dedupe`` a point equal to an earlier one becomes an alias."""
+def _resolve(
+    spec: SweepSpec, points: list[tuple], dedupe: bool, progress: bool = False
+) -> tuple[list[SweepScenario], dict]:
+    """Validate and resolve each point; with ``dedupe`` a point equal to an earlier one becomes an alias.
+
+    ``progress`` shows a bar while they are checked."""
     scenarios: list[SweepScenario] = []
     aliases: dict[str, str] = {}
     by_key: dict[str, SweepScenario] = {}

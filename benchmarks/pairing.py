@@ -34,7 +34,7 @@ REGIONS = ("national", "Shenzhen", "Dalian", "Tianjin")
 METRIC = "citizens_with_wallet"
 LEVERS = {
     "lottery in Shenzhen x2": "lottery",
-    "Dalian live from 2021-06-01": {"pilot.region_start": {"Dalian": "2021-06-01"}},
+    "Dalian live from 2021-06-01": {"pilot.region_start.Dalian": "2021-06-01"},
     "bank target intensity x2": {"banks.target_intensity": 2.0},
     "merchant fee 0.3%": {"incumbents.merchant_fee": 0.003},
 }

@@ -5,7 +5,7 @@
 
 ``citizens`` and ``merchants`` are the agent counts the run will build: ``max(1, round(residents / scale))``
 per region that the run simulates (``horizon.simulated_regions``), merchants from
-``population.merchants_per_resident`` residents each. The constants are measured, not guessed:
+``population.businesses_per_resident`` residents each. The constants are measured, not guessed:
 
 * ``BYTES_PER_CITIZEN``: peak bytes per citizen agent of the vectorized engine with its word-of-mouth
   network, at one million citizens, all live (``benchmarks/RESULTS.md``: 46).
@@ -45,7 +45,7 @@ def agent_totals(scenario, scale: float | None = None) -> tuple[int, int, int]:
     populations = domain.regions()["population_2020"].to_numpy(np.float64)
     populations = np.where(horizon.simulated_regions(scenario), populations, 0.0)
     citizens = int(agent_counts(populations, scale).sum())
-    merchants = int(agent_counts(populations * scenario.population.merchants_per_resident, scale).sum())
+    merchants = int(agent_counts(populations * scenario.population.businesses_per_resident, scale).sum())
     steps = (scenario.run.end - scenario.run.start).days // scenario.run.step_days
     return citizens, merchants, steps
 

@@ -174,12 +174,25 @@ def metric_cube(model: EcnyModel) -> tuple[list[str], np.ndarray]:
 
 
 def tidy_timeseries(model: EcnyModel) -> pd.DataFrame:
+    """The tidy table: every metric per reported region (``EcnyModel.reported``) and nationally.
+
+    A region outside the pilot that never goes live in the scenario is not reported (it would be all
+    zeros); which regions are reported does not depend on the horizon. Wallets by bank are reported
+    nationally only.
+    """
     names, cube = metric_cube(model)
     n_metrics, steps, regions = cube.shape
     dates = np.array(model.dates[:steps], dtype="datetime64[D]")
     national = cube.sum(axis=2)  # [metric, step]
+    regional = [k for k, name in enumerate(names) if not name.startswith("wallets_at:")]
+    shown = np.flatnonzero(model.reported)
     frames = [
-        _block(dates, np.array(model.region_names), names, cube),
+        _block(
+            dates,
+            np.array(model.region_names)[shown],
+            [names[k] for k in regional],
+            cube[regional][:, :, shown],
+        ),
         _block(dates, np.array(["national"]), names, national[:, :, None]),
     ]
     if model.bank_ids:

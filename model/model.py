@@ -120,6 +120,8 @@ class EcnyModel(mesa.Model):
         whitelisting = s.pilot.whitelist_share > 0 and whitelist is not None and whitelist <= s.run.end
         # regions that never go live within the run and see no white list hold no agents at all
         populations = np.where(horizon.simulated_regions(s), self.populations, 0.0)
+        # and those outside the pilot that never go live at all are not reported (whatever the horizon)
+        self.reported = np.array([g.pilot_start is not None for g in self.governments]) | self.pilot_regions
         kinds = domain.regions()["kind"].tolist()
         whitelist_share = np.where(self.pilot_regions, s.pilot.whitelist_share, 0.0)
         self.citizens = build_citizens(

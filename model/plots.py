@@ -24,8 +24,24 @@ from . import domain
 MILLION = 1e6
 DPI = 100
 ELLIPSIS = "\u2026"
-# tab10, then black: eleven institutions, eleven distinct colours
-PALETTE = (*(f"C{k}" for k in range(10)), "black")
+# tab10 and black for the eleven operators of the pilot, then twelve more for those of 2026, each chosen
+# far from the others (no two closer than 0.26 in RGB)
+PALETTE = (
+    *(f"C{k}" for k in range(10)),
+    "black",
+    "magenta",
+    "navy",
+    "#9edae5",
+    "lime",
+    "#dbdb8d",
+    "darkred",
+    "olive",
+    "darkslateblue",
+    "gold",
+    "#f7b6d2",
+    "#98df8a",
+    "#c49c94",
+)
 
 
 def bank_colors(banks: list[str]) -> list[str]:
@@ -33,7 +49,7 @@ def bank_colors(banks: list[str]) -> list[str]:
     scenario and every plot); ids not in the file get the colours after those."""
     known = domain.bank_ids()
     order = [known.index(b) if b in known else len(known) + k for k, b in enumerate(banks)]
-    return [PALETTE[k % len(PALETTE)] if k < len(PALETTE) else plt.get_cmap("tab20b")(k % 20) for k in order]
+    return [PALETTE[k] if k < len(PALETTE) else plt.get_cmap("tab20b")(k % 20) for k in order]
 
 
 def plain(text: str) -> str:

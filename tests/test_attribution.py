@@ -64,7 +64,7 @@ def attribution(tmp_path_factory):
     folder = tmp_path_factory.mktemp("attribution")
     drivers = folder / "drivers.toml"
     drivers.write_text(
-        '[drivers.bank_campaigns]\ndescription = "banks"\noff = { "banks.budget_multiplier" = 0.0 }\n'
+        '[drivers.bank_campaigns]\ndescription = "banks"\noff = { "banks.target_intensity" = 0.0 }\n'
         '[drivers.lotteries]\ndescription = "none in this horizon"\n'
         'off = { "incentives.lottery_budget_multiplier" = 0.0 }\n'
         '[drivers.merchant_acceptance]\ndescription = "pull"\noff = { "behaviour.acceptance_pull" = 0.0 }\n'

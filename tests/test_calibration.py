@@ -30,13 +30,21 @@ SMOKE_SCALE = 20000.0
 def test_targets_are_the_published_figures_with_a_model_metric():
     targets = calibration_targets()
     keys = [t.key for t in targets]
-    assert len(keys) == len(set(keys)) == 9
+    published = pd.read_csv(SCENARIOS.parent / "model" / "data" / "targets.csv")
+    inputs = published["metric"].eq("city_commercial_banks_connected")  # an input, not an outcome
+    assert len(keys) == len(set(keys)) == int((~inputs).sum()) == 26
     by_key = {t.key: t for t in targets}
     assert by_key["wallets@2021-12-31"].value == 261e6
-    assert by_key["lottery_registrations@2020-10-18"].scope == "Shenzhen"
+    assert by_key["lottery_registrations@Shenzhen@2020-10-18"].scope == "Shenzhen"
+    assert by_key["wallets@Chongqing@2022-05-19"].scope == "Chongqing"
     assert all(t.meaning and t.definition and t.source for t in targets)
-    # the first weekly record on or after 2021-12-31, from a 2020-04-01 start
-    assert horizon_end(targets, date(2020, 4, 1), 7) == date(2022, 1, 5)
+    # confidence weighs: high 1, medium 0.5, low 0.25
+    assert {t.confidence: t.weight for t in targets} == {"high": 1.0, "medium": 0.5, "low": 0.25}
+    # the last target is 2024-07-31, itself a weekly record from a 2020-04-01 start (226 weeks on)
+    assert horizon_end(targets, date(2020, 4, 1), 7) == date(2024, 7, 31)
+    # a fit through 2021 holds only the targets dated then
+    early = calibration_targets(until=date(2021, 12, 31))
+    assert early and all(t.date <= date(2021, 12, 31) for t in early) and len(early) < len(targets)
 
 
 def _frame(rows):
@@ -56,7 +64,7 @@ def test_stocks_are_interpolated_and_lotteries_read_at_their_draw():
         ]
     )
     assert read_value(frame, t["wallets@2021-12-31"]) == pytest.approx(120.0)  # 2 of 7 days on
-    assert read_value(frame, t["lottery_registrations@2020-10-18"]) == 5.0  # not the 2021 draw
+    assert read_value(frame, t["lottery_registrations@Shenzhen@2020-10-18"]) == 5.0  # not the 2021 draw
     with pytest.raises(ValueError, match="do not cover"):
         read_value(frame, t["wallets@2021-06-30"])
 
@@ -67,11 +75,13 @@ def test_free_parameters_are_documented_and_set_real_keys():
     for p in params:
         assert p.low <= p.prior <= p.high, p.name
         assert len(p.reason) > 20, p.name
-    required = {"innovation", "word_of_mouth", "acceptance_pull", "multihoming_push", "dormancy_rate"}
-    assert required | {"merchant_customer_pull", "lottery_entry"} <= {p.name for p in params}
+    required = {"innovation", "word_of_mouth", "campaign_pull", "multihoming_push", "dormancy_rate"}
+    assert required | {"app_innovation", "b2b_yuan_per_week", "lottery_entry"} <= {p.name for p in params}
     lows = load_scenario(BASELINE, parameters.overrides({p.name: p.low for p in params}, params))
-    assert lows.behaviour.innovation == 0.003
-    assert lows.banks.operators["CityBanks"].target_intensity == lows.banks.operators["CMB"].target_intensity
+    assert lows.behaviour.innovation == 0.001
+    assert lows.banks.campaign[date(2021, 6, 5)] == lows.banks.campaign[date(2022, 1, 31)] == 1.0
+    # every free parameter is either fitted or listed as fixed, never both
+    assert not {p.name for p in params} & {n for names in parameters.FIXED for n in names.split(", ")}
     with pytest.raises(KeyError):
         parameters.by_name(["innovation", "no_such"])
 
@@ -92,9 +102,9 @@ def test_a_written_fragment_is_what_the_baseline_loads(tmp_path):
     text = fragment.render(values, parameters.FREE, ["test fragment"])
     fragment.write(tmp_path / "calibrated.toml", text)
     s = load_scenario(tmp_path / "baseline.toml")
-    assert s.behaviour.innovation == pytest.approx(0.0045, rel=1e-3)
-    assert s.banks.operators["CityBanks"].reach == pytest.approx(0.45, rel=1e-3)
-    assert s.behaviour.ticket_yuan == pytest.approx(550.0, rel=1e-3)
+    assert s.behaviour.innovation == pytest.approx(0.0015, rel=1e-3)
+    assert s.banks.campaign[date(2021, 6, 5)] == pytest.approx(1.5, rel=1e-3)
+    assert s.behaviour.ticket_yuan == pytest.approx(450.0, rel=1e-3)
 
 
 @pytest.fixture(scope="module")
@@ -172,12 +182,13 @@ def test_calibrate_command_smoke(tmp_path):
     assert main([*argv, "--params", "innovation,nonsense"]) == 2
 
 
-def test_loss_is_the_mean_squared_log_error():
-    targets = tuple(calibration_targets()[:2])
-    problem = objective.Problem(BASELINE, (), targets, 1.0, 2, 0)
-    values = {targets[0].key: [targets[0].value * np.e, targets[0].value], targets[1].key: [0.0, 0.0]}
+def test_loss_is_the_mean_squared_log_error_weighted_by_confidence():
+    by_key = {t.key: t for t in calibration_targets()}
+    high, medium = by_key["wallets@2021-06-30"], by_key["wallets@2020-08-31"]
+    problem = objective.Problem(BASELINE, (), (high, medium), 1.0, 2, 0)
+    values = {high.key: [high.value * np.e, high.value], medium.key: [0.0, 0.0]}
     floor = np.log(objective.FLOOR) ** 2
-    assert objective.loss(values, problem) == pytest.approx((1.0 + 0.0) / 2 + floor)
+    assert objective.loss(values, problem) == pytest.approx((1.0 + 0.0) / 2 + 0.5 * floor)
 
 
 def test_resume_neither_counts_interrupted_trials_nor_leaves_queued_ones(tmp_path):

@@ -66,7 +66,7 @@ def test_a_lottery_in_one_region_leaves_every_other_region_unchanged():
 
 def test_one_regions_go_live_date_leaves_every_other_region_unchanged():
     base = scenario(banks__allocation="population")
-    later = scenario(banks__allocation="population", pilot__region_start={"Dalian": "2021-09-01"})
+    later = scenario(banks__allocation="population", pilot__region_start__Dalian="2021-09-01")
     a, b = _frame(base), _frame(later)
     others = a["region"].ne("Dalian") & a["region"].ne("national")
     pd.testing.assert_series_equal(a.loc[others, "value"], b.loc[others, "value"], check_exact=True)
@@ -88,14 +88,17 @@ def test_with_budgets_following_the_market_a_lottery_reaches_other_regions_throu
     assert not a.loc[tianjin, "value"].equals(b.loc[tianjin, "value"])
 
 
-def test_removing_a_bank_moves_only_the_merchants_it_acquired():
-    with_bank = EcnyModel(scenario(), seed=4, scale=SCALE)
-    without = scenario(banks__operators__MYbank__joins="never")
-    without_bank = EcnyModel(without, seed=4, scale=SCALE)
+def test_removing_a_bank_moves_only_the_businesses_it_acquired():
+    """A business keeps its own ranking of banks, so without MYbank only MYbank's businesses move."""
+    short = {"run__end": "2021-06-30", "incentives__lotteries": []}
+    with_bank = EcnyModel(scenario(**short), seed=4, scale=SCALE).run()
+    without_bank = EcnyModel(
+        scenario(banks__operators__MYbank__joins="never", **short), seed=4, scale=SCALE
+    ).run()
     banks_a, banks_b = with_bank.bank_ids, without_bank.bank_ids
     assert "MYbank" in banks_a and "MYbank" not in banks_b
-    acquirer_a = np.array(banks_a + ["-"])[with_bank.merchants.acquirer]
-    acquirer_b = np.array(banks_b + ["-"])[without_bank.merchants.acquirer]
+    acquirer_a = np.array(banks_a + ["-"])[with_bank.businesses.acquirer]
+    acquirer_b = np.array(banks_b + ["-"])[without_bank.businesses.acquirer]
     moved = acquirer_a != acquirer_b
     assert moved.any() and np.all(acquirer_a[moved] == "MYbank")
 

@@ -13,6 +13,7 @@ from model.analysis.compare import load_compare, run_compare
 from model.analysis.folder import Options
 from model.cli import main
 from model.ensemble import load_ensemble
+from model.errors import ScenarioError
 
 SMALL = {"run.scale": 1e6, "run.end": "2022-01-05", "incentives.lotteries": []}
 DATES = [pd.Timestamp("2021-12-31").date()]
@@ -75,7 +76,7 @@ def test_compare_refuses_an_unknown_metric_and_a_missing_ensemble(tmp_path, caps
         ("behaviour.charisma,weight\n1,1\n", ["line 2: behaviour.charisma", "unknown key"]),
         (
             "behaviour.innovation,weight\n99,1\n",
-            ["line 2: behaviour.innovation", "99", "less than or equal to 5"],
+            ["line 2: behaviour.innovation", "99", "at most 5"],
         ),
         ("behaviour.innovation,weight\n0.1,-1\n", ["line 2: weight", "a number >= 0"]),
         ("behaviour.innovation\n0.1\n", ["(header)", "a 'weight' column"]),
@@ -108,6 +109,9 @@ def test_ensemble_draws_are_reproducible_and_follow_the_weights(tmp_path):
 def test_a_scenario_name_never_becomes_a_path(tmp_path):
     odd = tmp_path / "odd.toml"
     odd.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "../../escape me"\n')
-    spec = load_compare(BASELINE, odd, seeds=1, dates=DATES, overrides=SMALL)
-    assert "/" not in spec.name and not spec.name.startswith(".")
-    assert spec.name == "compare_baseline_vs_escape_me"
+    with pytest.raises(ScenarioError, match="a folder name of letters"):  # refused as it is loaded
+        load_compare(BASELINE, odd, seeds=1, dates=DATES, overrides=SMALL)
+    fine = tmp_path / "fine.toml"
+    fine.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "what-if.v2"\n')
+    spec = load_compare(BASELINE, fine, seeds=1, dates=DATES, overrides=SMALL)
+    assert spec.name == "compare_baseline_vs_what-if_v2"

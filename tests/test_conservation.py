@@ -16,6 +16,11 @@ NO_WHITELIST = (("pilot.whitelist_share", 0.0),)
 WIDE_WHITELIST = (("pilot.whitelist_share", 0.2),)
 
 
+def reported(model) -> list[str]:
+    """The regions the tidy table shows (pilot regions, and any other that goes live in the scenario)."""
+    return [name for name, shown in zip(model.region_names, model.reported, strict=True) if shown]
+
+
 def region_of(model) -> np.ndarray:
     """Region index of every citizen agent."""
     return np.repeat(np.arange(len(model.region_names)), np.diff(model.citizens.offsets))
@@ -32,8 +37,8 @@ def test_no_wallets_outside_live_regions_without_a_white_list(engine):
     # and the regions that were live hold wallets (the check above is not vacuous)
     assert (trace.wallets[~outside] != 0).any()
     # the recorded totals agree
-    holders = pivot(trace.timeseries, "citizens_with_wallet")[model.region_names].to_numpy()
-    assert np.all(holders[~trace.live] == 0)
+    holders = pivot(trace.timeseries, "citizens_with_wallet")[reported(model)].to_numpy()
+    assert np.all(holders[~trace.live[:, model.reported]] == 0)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -75,7 +80,7 @@ def test_wallets_are_never_closed_and_one_per_operator(engine, overrides):
 def test_recorded_totals_are_consistent(engine):
     trace = traced_run("baseline", engine)
     model, ts = trace.model, trace.timeseries
-    regions = model.region_names
+    regions = reported(model)
     opened = pivot(ts, "personal_wallets_opened")
     holders = pivot(ts, "citizens_with_wallet")
     population = pivot(ts, "population")
@@ -89,24 +94,25 @@ def test_recorded_totals_are_consistent(engine):
     assert (opened >= holders - tol).all().all()
     assert (opened <= len(model.bank_ids) * holders + tol).all().all()
     assert (active <= holders + tol).all().all()
-    # wallets per bank add up to the wallets opened
-    at = sum(pivot(ts, f"wallets_at:{bank}") for bank in model.bank_ids)
-    pd.testing.assert_frame_equal(at, opened, check_exact=False, rtol=1e-9, check_names=False)
+    # wallets per bank (reported nationally) add up to the wallets opened
+    at = sum(pivot(ts, f"wallets_at:{bank}")["national"] for bank in model.bank_ids)
+    pd.testing.assert_series_equal(at, opened["national"], check_exact=False, rtol=1e-9, check_names=False)
     shares = sum(pivot(ts, f"wallet_share:{bank}")["national"] for bank in model.bank_ids)
     assert np.allclose(shares[opened["national"] > 0], 1.0)
     # merchants: acceptance never falls and never exceeds the merchants there are
     merchants = pivot(ts, "merchants_accepting")
     assert (merchants.diff().iloc[1:] >= -tol).all().all()
     points = pivot(ts, "acceptance_scenarios")[regions].iloc[-1].to_numpy()
-    assert np.all(points <= model.merchant_points_total * (1 + 1e-9))
+    assert np.all(points <= model.merchant_points_total[model.reported] * (1 + 1e-9))
     # the per-step totals agree with the wallets held by the agents themselves
     weight = model.citizens.weight
     last = trace.wallets[-1]
-    per_region = np.bincount(region_of(model), weights=(last != 0), minlength=len(regions)) * weight
-    np.testing.assert_allclose(holders[regions].iloc[-1].to_numpy(), per_region, rtol=1e-12)
+    every = len(model.region_names)
+    per_region = np.bincount(region_of(model), weights=(last != 0), minlength=every) * weight
+    np.testing.assert_allclose(holders[regions].iloc[-1].to_numpy(), per_region[model.reported], rtol=1e-12)
     counts = np.bitwise_count(last.astype(np.uint64)).astype(np.float64)
-    per_region = np.bincount(region_of(model), weights=counts, minlength=len(regions)) * weight
-    np.testing.assert_allclose(opened[regions].iloc[-1].to_numpy(), per_region, rtol=1e-12)
+    per_region = np.bincount(region_of(model), weights=counts, minlength=every) * weight
+    np.testing.assert_allclose(opened[regions].iloc[-1].to_numpy(), per_region[model.reported], rtol=1e-12)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -114,20 +120,26 @@ def test_national_is_the_sum_of_regions(engine):
     trace = traced_run("baseline", engine)
     ts, model = trace.timeseries, trace.model
     lottery = ts["metric"].str.startswith("lottery_")
-    share = ts["metric"].str.startswith("wallet_share:")
-    summed = ts[~lottery & ~share]
+    share = ts["metric"].str.startswith(("wallet_share:", "wallets_at:"))  # national only
+    population = ts["metric"].eq("population")  # nationally every resident of the mainland
+    national_population = ts.loc[population & ts["region"].eq("national"), "value"]
+    assert national_population.eq(1_409_778_724).all()
+    summed = ts[~lottery & ~share & ~population]
     regional = summed[summed["region"] != "national"].groupby(["date", "metric"])["value"].sum()
     national = summed[summed["region"] == "national"].set_index(["date", "metric"])["value"]
     pd.testing.assert_series_equal(
         regional.sort_index(), national.sort_index(), check_exact=False, rtol=1e-12, check_names=False
     )
     # every region and the nation appear at every date, for every metric
-    assert set(summed["region"]) == {*model.region_names, "national"}
+    assert set(summed["region"]) == {*reported(model), "national"}
     assert summed.groupby("metric")["date"].nunique().eq(len(model.dates)).all()
     assert ts[share]["region"].eq("national").all()
-    # the live count is the number of live local governments
+    # the live count is the number of live local governments (those not reported never go live)
     live = pivot(ts, "live")
-    np.testing.assert_array_equal(live[model.region_names].to_numpy(), trace.live.astype(float))
+    np.testing.assert_array_equal(
+        live[reported(model)].to_numpy(), trace.live[:, model.reported].astype(float)
+    )
+    assert not trace.live[:, ~model.reported].any()
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -34,7 +34,7 @@ def rendered(fig):
 
 def test_every_operator_has_its_own_colour_in_every_plot():
     colours = [to_rgb(c) for c in plots.bank_colors(bank_ids())]
-    assert len(set(colours)) == len(bank_ids()) == 11
+    assert len(set(colours)) == len(bank_ids()) == 23
     distance = min(np.linalg.norm(np.subtract(a, b)) for i, a in enumerate(colours) for b in colours[i + 1 :])
     assert distance > 0.2  # not merely different: told apart at a glance
     # an institution keeps its colour whatever the scenario's operators are

@@ -19,7 +19,7 @@ def test_the_estimate_counts_the_agents_the_model_builds(overrides):
     scenario = load_scenario(BASELINE, {"run.scale": 2e5, **overrides})
     model = EcnyModel(scenario)
     citizens, merchants, steps = footprint.agent_totals(scenario)
-    assert (citizens, merchants, steps) == (len(model.citizens), len(model.merchants), len(model.dates))
+    assert (citizens, merchants, steps) == (len(model.citizens), len(model.businesses), len(model.dates))
     expected = (
         footprint.BASE_BYTES
         + citizens * footprint.BYTES_PER_CITIZEN

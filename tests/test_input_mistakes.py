@@ -125,7 +125,7 @@ def test_inf_and_nan_are_refused(tmp_path, capsys, body, key):
     ("body", "words"),
     [
         ("[population]\nage_shares = [0.5, 0.5, 0.5]\n", "summing to 1"),
-        ("[population]\nsector_shares = [1.5, -0.5, 0.0, 0.0]\n", "each from 0 to 1"),
+        ("[population]\nsector_shares = [1.5, -0.5, 0.0, 0.0, 0.0, 0.0]\n", "each from 0 to 1"),
     ],
 )
 def test_shares_must_each_be_shares_and_sum_to_one(tmp_path, capsys, body, words):
@@ -193,7 +193,9 @@ def test_shortening_the_horizon_drops_outside_lotteries_with_one_warning(tmp_pat
     assert main([str(path), "--out", str(tmp_path / "out"), "--quiet", "--no-plots"]) == 0
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, warnings
-    assert "incentives.lotteries.9 (Shenzhen, 2022-05-01 to 2022-05-31)" in warnings[0]
+    assert "incentives.lotteries.14 (Shenzhen, 2022-01-15 to 2022-02-15)" in warnings[0]
+    assert "government.programmes.0 (Suzhou, 2022-01-01 to 2025-12-31)" in warnings[0]
+    assert "incentives.lotteries.13 " not in warnings[0]  # it starts and ends within the run
     assert "pilot.waves.3 (2022-04-02)" in warnings[0] and warnings[0].startswith(f"warning: {path}:")
     assert (tmp_path / "out" / "short" / "timeseries.parquet").is_file()
 
@@ -250,7 +252,7 @@ def test_sweep_values_are_checked_like_scenario_values(tmp_path, capsys, body, w
 
 
 def test_a_grid_too_large_to_validate_is_refused_before_it_is_expanded(tmp_path, capsys):
-    levers = ("innovation", "word_of_mouth", "acceptance_pull", "marketing_pull", "habit_floor")
+    levers = ("innovation", "word_of_mouth", "acceptance_pull", "campaign_pull", "habit_floor")
     levers += ("merchant_base", "dormancy_rate")
     values = [round(0.1 * k, 1) for k in range(1, 11)]
     grid = "".join(f'[[vary]]\npath = "behaviour.{name}"\nvalues = {values}\n' for name in levers)

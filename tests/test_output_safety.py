@@ -188,7 +188,7 @@ def tmpfs(tmp_path):
         yield None
         return
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(point)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(point)], capture_output=True
     )
     if mounted.returncode:
         yield None

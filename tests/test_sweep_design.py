@@ -64,18 +64,18 @@ def test_grid_is_the_product_of_dimensions_plus_the_baseline(tmp_path):
     path = write(
         tmp_path,
         '[[vary]]\npath = "banks.operator_count"\nvalues = [1, 3]\n'
-        '[[vary]]\npath = "banks.budget_multiplier"\nvalues = [0.5, 2.0, 3.0]\n',
+        '[[vary]]\npath = "banks.target_intensity"\nvalues = [0.5, 2.0, 3.0]\n',
     )
     sweep = load_sweep(path)
     assert len(sweep.scenarios) == 1 + 2 * 3
     assert content(sweep.scenarios[0]) == resolved("baseline")
     grid = {
-        (s.levers["banks.operator_count"], s.levers["banks.budget_multiplier"]) for s in sweep.scenarios[1:]
+        (s.levers["banks.operator_count"], s.levers["banks.target_intensity"]) for s in sweep.scenarios[1:]
     }
     assert grid == {(a, b) for a in (1, 3) for b in (0.5, 2.0, 3.0)}
     for s in sweep.scenarios[1:]:
         assert s.resolved["banks"]["operator_count"] == s.levers["banks.operator_count"]
-        assert s.resolved["banks"]["budget_multiplier"] == s.levers["banks.budget_multiplier"]
+        assert s.resolved["banks"]["target_intensity"] == s.levers["banks.target_intensity"]
     # the runs go replication by replication, so a partial sweep holds complete pairs
     replications = [run.replication for run in sweep.runs()]
     assert replications == sorted(replications)

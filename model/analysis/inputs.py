@@ -9,7 +9,7 @@ high = 4.0
 scale = "log"          # "linear" (default) or "log": sampled uniformly in log space
 reason = "..."         # required: every range has a reason or a source
 
-[inputs.late_entrant_intensity]
+[inputs.campaign_after]
 range = "calibration"  # low, high, scale, keys and reason from model/calibration/parameters.py
 
 [inputs.pilot_timing]

@@ -220,7 +220,7 @@ def _report(args, path, problem, s, fitted, confirmed, executor, extra, scale, m
     runs = report.replicate(path, targets, args.validation_replications, scale, executor, extra)
     n_cf = max(4, args.validation_replications // 2)
     no_first = report.replicate(
-        path, targets, n_cf, scale, executor, {**extra, "behaviour.marketing_pull": 0.0}
+        path, targets, n_cf, scale, executor, {**extra, "behaviour.campaign_pull": 0.0}
     )
     no_push = report.replicate(
         path,
@@ -228,7 +228,7 @@ def _report(args, path, problem, s, fitted, confirmed, executor, extra, scale, m
         n_cf,
         scale,
         executor,
-        {**extra, "behaviour.marketing_pull": 0.0, "behaviour.multihoming_push": 0.0},
+        {**extra, "behaviour.campaign_pull": 0.0, "behaviour.multihoming_push": 0.0},
     )
     prof_problem = objective.Problem(
         path,

@@ -44,9 +44,17 @@ class Behaviour(_Params):
         0.5, ge=0, le=10, description="app-wallet hazard per region share holding one"
     )
     app_interop_boost: float = Field(0.5, ge=0, le=10, description="relative rise once Alipay interoperates")
+    app_engagement: float = Field(
+        0.2, ge=0, le=1, description="new holders through the app who start engaged"
+    )
     # use: engaged <-> dormant
     dormancy_rate: float = Field(2.0, ge=0, le=50, description="engaged -> dormant a year at zero acceptance")
-    reactivation_rate: float = Field(1.0, ge=0, le=50, description="dormant -> engaged per acceptance")
+    acceptance_retention: float = Field(
+        0.5, ge=0, le=1, description="share of dormancy that full acceptance removes (prior: half)"
+    )
+    # use stayed low (surveys of 2022: about a fifth of adults ever used e-CNY), so a dormant holder rarely
+    # comes back: 5% a year at full acceptance
+    reactivation_rate: float = Field(0.05, ge=0, le=50, description="dormant -> engaged per acceptance")
     payments_per_week: float = Field(10.0, gt=0, le=100, description="all payments of a citizen a week")
     ecny_share_max: float = Field(0.3, ge=0, le=1, description="e-CNY share at full acceptance")
     acceptance_elasticity: float = Field(1.0, gt=0, le=3, description="share ~ acceptance ** this")
@@ -60,7 +68,9 @@ class Behaviour(_Params):
     # the customer pull, a third of its prior (the fee never changed in the pilot, so the data cannot fit it)
     merchant_fee_pull: float = Field(100.0, ge=0, le=2000, description="customer pull per unit fee saved")
     merchant_bank_pull: float = Field(0.3, ge=0, le=20, description="per sign-up asked of the acquirer")
-    public_service_rate: float = Field(4.0, ge=0, le=100, description="mandate hazard, public services")
+    # 0.2: a public service follows the target within about five years (mandates were local and slow;
+    # 4 would put half of them on e-CNY in the closed tests of 2020, when 6,700 scenarios existed in all)
+    public_service_rate: float = Field(0.2, ge=0, le=100, description="mandate hazard, public services")
     interop_merchant_pull: float = Field(0.5, ge=0, le=20, description="after interoperability")
     # businesses: corporate ("unit") wallets and e-CNY payments between businesses
     corporate_base: float = Field(0.02, ge=0, le=10, description="corporate-wallet hazard a year, organic")
@@ -100,6 +110,9 @@ class Population(_Params):
     # 154 million market entities at end-2021 (SAMR: 48 m enterprises, 103 m individual businesses) for
     # 1.41 billion residents
     businesses_per_resident: float = Field(0.109, gt=0, le=1)
+    # business agents at this many times the citizens' resolution: each stands for scale / 5 businesses,
+    # so the closed pilot's 8,859 corporate wallets are about nine agents at the default scale
+    business_resolution: float = Field(5.0, ge=1, le=100)
     # retail and wholesale, catering and tourism, public services, transport (the outlets that accept
     # payments from residents), enterprises (B2B), public bodies and state units; approximate, from the
     # SAMR split of individual businesses (two thirds, nearly all outlets) and enterprises

@@ -72,7 +72,7 @@ def agent_key(region: int, index: int) -> int:
     return (int(region) << 32) | int(index)
 
 
-@overload(mix)
+@overload(mix, inline="always")
 def _mix_jit(z):
     def impl(z):
         z = np.uint64(z)
@@ -83,7 +83,7 @@ def _mix_jit(z):
     return impl
 
 
-@overload(agent_day)
+@overload(agent_day, inline="always")
 def _agent_day_jit(agent, day):
     def impl(agent, day):
         return mix(np.uint64(agent) + np.uint64(day) * np.uint64(GOLDEN))
@@ -91,7 +91,7 @@ def _agent_day_jit(agent, day):
     return impl
 
 
-@overload(unit)
+@overload(unit, inline="always")
 def _unit_jit(z):
     def impl(z):
         return float(np.uint64(z) >> np.uint64(11)) * _UNIT
@@ -99,7 +99,7 @@ def _unit_jit(z):
     return impl
 
 
-@overload(uniform)
+@overload(uniform, inline="always")
 def _uniform_jit(word, decision):
     def impl(word, decision):
         return unit(mix(np.uint64(word) ^ np.uint64(decision)))
@@ -107,7 +107,7 @@ def _uniform_jit(word, decision):
     return impl
 
 
-@overload(agent_key)
+@overload(agent_key, inline="always")
 def _agent_key_jit(region, index):
     def impl(region, index):
         return (np.uint64(region) << np.uint64(32)) | np.uint64(index)

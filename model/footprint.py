@@ -29,7 +29,7 @@ import numpy as np
 
 from . import domain, horizon
 from .errors import EnvironmentFault
-from .population import agent_counts
+from .population import agent_counts, business_scale
 
 BYTES_PER_CITIZEN = 46
 BYTES_PER_MERCHANT = 32
@@ -45,7 +45,8 @@ def agent_totals(scenario, scale: float | None = None) -> tuple[int, int, int]:
     populations = domain.regions()["population_2020"].to_numpy(np.float64)
     populations = np.where(horizon.simulated_regions(scenario), populations, 0.0)
     citizens = int(agent_counts(populations, scale).sum())
-    merchants = int(agent_counts(populations * scenario.population.businesses_per_resident, scale).sum())
+    per_agent = business_scale(scale, scenario.population)
+    merchants = int(agent_counts(populations * scenario.population.businesses_per_resident, per_agent).sum())
     steps = (scenario.run.end - scenario.run.start).days // scenario.run.step_days
     return citizens, merchants, steps
 

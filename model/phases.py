@@ -13,7 +13,7 @@ next week; the word-of-mouth share was read before anyone moved):
 - live, a holder: one more wallet at another live bank (``more_wallets``), then engaged <-> dormant
   (``engagement``);
 - live, once the public app is out: a wallet set up in the app (``app_registration``), which opens an
-  operator wallet for a resident without one and engages its holder;
+  operator wallet for a resident without one, engaged or not (``register_app``);
 - live and engaged where some merchants accept: pays (``pay``), which makes it active for the window;
 - then it is counted (``count_citizen``): active and engaged holders; holders, wallets and app wallets are
   counted where they open.
@@ -37,9 +37,11 @@ import numpy as np
 from numba.extending import register_jitable
 
 from . import draws, rules
+from .jit import inlined
 from .population import OUTLETS, PUBLIC_BODY, PUBLIC_SERVICES
 
-phase = register_jitable(inline="always")
+phase = inlined  # the weekly path of every agent: inlined into the kernels' loops
+rare = register_jitable  # what happens to few agents a week (a wallet opens): called, not inlined
 
 
 @phase
@@ -48,7 +50,7 @@ def agent_word(i, r, offsets, ctx) -> int:
     return draws.agent_day(draws.agent_key(ctx.region_key[r], i - offsets[r]), ctx.day)
 
 
-@phase
+@rare
 def choose_bank(word, pull, keys) -> int:
     """The bank at which a wallet opens: P(j) = pull_j / sum(pull), or -1 if no bank pulls.
 
@@ -67,7 +69,7 @@ def choose_bank(word, pull, keys) -> int:
     return chosen
 
 
-@phase
+@rare
 def open_first(i, r, word, c, ctx, k, tally) -> bool:
     """Open a citizen's first wallet at ``choose_bank``; it starts engaged. False if no bank is live."""
     j = choose_bank(word, ctx.bank_pull[r], k.bank_choice)
@@ -159,13 +161,16 @@ def engagement(i, r, word, c, ctx, k) -> None:
         c.engaged[i] = True
 
 
-@phase
-def register_app(i, r, word, c, ctx, k, tally) -> bool:
-    """Set up citizen i's app wallet (with an operator wallet if it has none); False if no bank is live."""
-    if c.wallets[i] == 0 and not open_first(i, r, word, c, ctx, k, tally):
-        return False
+@rare
+def register_app(i, r, word, c, ctx, b, k, tally) -> bool:
+    """Set up citizen i's app wallet, with an operator wallet if it has none, which starts engaged with
+    ``app_engagement`` (most app wallets were set up for a promotion and left); a holder keeps its state.
+    False if no bank is live."""
+    if c.wallets[i] == 0:
+        if not open_first(i, r, word, c, ctx, k, tally):
+            return False
+        c.engaged[i] = draws.uniform(word, k.app_engage) < b.app_engagement
     c.app_wallet[i] = True
-    c.engaged[i] = True
     tally.app_wallets[r] += 1
     return True
 
@@ -178,7 +183,7 @@ def app_registration(i, r, word, c, ctx, b, k, tally) -> None:
         return
     rate = rules.app_wallet_rate(float(c.habit[i]), ctx.app_share[r], ctx.interoperable, b)
     if rules.occurs(draws.uniform(word, k.app), rate, ctx.dt):
-        register_app(i, r, word, c, ctx, k, tally)
+        register_app(i, r, word, c, ctx, b, k, tally)
 
 
 @phase
@@ -339,7 +344,7 @@ def lottery_effects(r, entrants, won, c, ctx, b, k, tally, redeem_key, curious_k
         word = agent_word(i, r, ctx.offsets, ctx)
         if ctx.app_live and not c.app_wallet[i]:
             held = c.wallets[i] != 0
-            if register_app(i, r, word, c, ctx, k, tally) and not held:
+            if register_app(i, r, word, c, ctx, b, k, tally) and not held:
                 outcome[2] += 1
         if won[n]:
             outcome[0] += 1
@@ -387,6 +392,7 @@ DecisionKeys = namedtuple(
         "multihome",
         "dormancy",
         "app",
+        "app_engage",
         "payment",
         "merchant_accept",
         "corporate",

@@ -1,7 +1,9 @@
 """The synthetic population: each region's citizens and businesses, drawn from that region's own stream.
 
 One citizen stands for ``weight = population / n`` residents, with ``n = max(1, round(population / scale))``;
-businesses likewise, ``population * businesses_per_resident`` market entities: outlets that may accept
+businesses likewise, ``population * businesses_per_resident`` market entities at ``business_scale(scale)``
+each (a finer grain than citizens: the first figures of the closed pilot were 8,859 corporate wallets and
+6,700 acceptance points, a few agents at the citizens' scale): outlets that may accept
 e-CNY from residents (retail, catering, public services, transport), enterprises and public bodies. A
 region's agents come from ``streams.region_stream(seed, "citizens" | "businesses", region)`` alone, and
 every share that is a lever (the white-list share) is compared with a uniform drawn whatever its value, so
@@ -79,11 +81,16 @@ def build_citizens(
     return Agents(CITIZEN, offsets, weight, **columns)
 
 
+def business_scale(scale: float, p: Population) -> float:
+    """Businesses per business agent: ``scale / business_resolution``, and never below one."""
+    return max(1.0, scale / p.business_resolution)
+
+
 def build_businesses(
     seed: int, regions: list[str], populations: np.ndarray, scale: float, p: Population
 ) -> Agents:
     """Businesses of every region with a population: sector, size and how far out of the pilot's reach."""
-    counts, offsets, weight = _layout(populations * p.businesses_per_resident, scale)
+    counts, offsets, weight = _layout(populations * p.businesses_per_resident, business_scale(scale, p))
     total = int(offsets[-1])
     columns = {c.name: np.empty(total, c.dtype) for c in BUSINESS.attributes}
     size_shares = np.asarray(p.size_shares) / sum(p.size_shares)

@@ -183,8 +183,12 @@ class Oracle:
                         )
                 if app_live and not app[i]:
                     rate = rules.app_wallet_rate(habit, app_share[r], interop, b)
-                    if u["app"] < rules.probability(rate, dt) and (wallets[i] != 0 or open_first(i, r, word)):
-                        app[i], engaged[i] = True, True
+                    if u["app"] < rules.probability(rate, dt):
+                        if wallets[i] != 0:
+                            app[i] = True
+                        elif open_first(i, r, word):
+                            app[i] = True
+                            engaged[i] = draws.uniform(word, keys["app_engage"]) < b.app_engagement
                 if engaged[i] and acceptance[r] > 0:
                     share = rules.ecny_payment_share(acceptance[r], float(public), payroll, interop, b)
                     if u["payment"] < rules.pays_probability(share, m.step_days / 7, b):

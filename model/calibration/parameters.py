@@ -108,6 +108,15 @@ FREE: tuple[Param, ...] = (
     ),
     _b("app_imitation", 0.01, 5.0, True, 0.5, "app-wallet hazard per region share holding one (Bass q)"),
     _b(
+        "app_engagement",
+        0.005,
+        1.0,
+        True,
+        0.2,
+        "share of residents whose first wallet is set up in the app who start using it; surveys of 2022 "
+        "found about a fifth of adults had downloaded the app or used e-CNY",
+    ),
+    _b(
         "dormancy_rate",
         0.1,
         20.0,
@@ -242,6 +251,8 @@ FIXED: dict[str, str] = {
     "acceptance_pull": "first-wallet pull of acceptance: loose in the 2021 fit (acceptance and campaigns "
     "rose together), kept at its prior",
     "reactivation_rate": "dormant holders waking: no series on use separates it from dormancy",
+    "acceptance_retention": "how much acceptance keeps holders engaged: no series on use separates it "
+    "from dormancy",
     "merchant_customer_pull": "merchants' pull from active users: no active-user series is published",
     "payments_per_week": "only its product with ecny_share_max reaches the targets",
     "merchant_fee_pull": "the incumbents' fee never changed in the pilot: not separable from the "

@@ -90,6 +90,12 @@ class Behaviour(_Params):
     dormant_balance_yuan: float = Field(2.0, ge=0, le=1000, description="leftover in a dormant wallet")
     wage_retention: float = Field(0.1, ge=0, le=1, description="share of e-CNY wages kept in the wallet")
     corporate_float_days: float = Field(5.0, ge=0, le=365, description="business balance, days of payments")
+    # interest on wallet balances (from 2026): no data yet, so priors from the CBDC literature. Li (2023,
+    # Bank of Canada / JME) finds households' demand for an interest-bearing CBDC strongly elastic to its
+    # rate; per percentage point: balances x (1 + interest_holding), app sign-ups x (1 + interest_use),
+    # dormancy / (1 + interest_use)
+    interest_holding: float = Field(1.0, ge=0, le=10, description="rise of balances per point of interest")
+    interest_use: float = Field(0.2, ge=0, le=5, description="rise of sign-ups and use per point of interest")
 
     def params(self) -> tuple:
         """The parameters as a namedtuple of floats, field for field: what the compiled phases read."""
@@ -110,9 +116,9 @@ class Population(_Params):
     # 154 million market entities at end-2021 (SAMR: 48 m enterprises, 103 m individual businesses) for
     # 1.41 billion residents
     businesses_per_resident: float = Field(0.109, gt=0, le=1)
-    # business agents at this many times the citizens' resolution: each stands for scale / 5 businesses,
-    # so the closed pilot's 8,859 corporate wallets are about nine agents at the default scale
-    business_resolution: float = Field(5.0, ge=1, le=100)
+    # business agents at this many times the citizens' resolution: each stands for scale / 10
+    # businesses, so the closed pilot's 8,859 corporate wallets are about 18 agents at the default scale
+    business_resolution: float = Field(10.0, ge=1, le=100)
     # retail and wholesale, catering and tourism, public services, transport (the outlets that accept
     # payments from residents), enterprises (B2B), public bodies and state units; approximate, from the
     # SAMR split of individual businesses (two thirds, nearly all outlets) and enterprises

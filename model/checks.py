@@ -127,6 +127,15 @@ def joining_operators(s) -> list[str]:
 
 
 def _operators(s) -> Iterator[tuple[str, Any, str]]:
+    waves = [d for w, d in s.pilot.waves.items() if d != "never"]
+    first = min(waves) if waves else None
+    for bank, op in s.banks.operators.items():
+        if first is not None and op.joins != "never" and op.joins < first:
+            yield (
+                f"banks.operators.{bank}.joins",
+                op.joins.isoformat(),
+                f"not before the pilot starts ({first.isoformat()}, the first wave)",
+            )
     count = s.banks.operator_count
     joining = joining_operators(s)
     if count is not None and count > len(joining):

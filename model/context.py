@@ -21,6 +21,9 @@ import numpy as np
 
 from . import rules
 from .behaviour import Behaviour
+from .population import GROUP_NAMES
+
+GROUPS = len(GROUP_NAMES)
 
 StepView = namedtuple(
     "StepView",
@@ -57,6 +60,7 @@ StepView = namedtuple(
         "public_service_acceptance",  # float
         "incumbent_fee",  # float
         "interoperable",  # bool
+        "interest",  # float: yearly interest on wallet balances now (0 before it starts)
     ],
 )
 
@@ -72,7 +76,9 @@ class Tally(
             "accepting",  # int64[R, 3]: merchants accepting, by size (running)
             "corporate",  # int64[R]: businesses with a corporate wallet (running)
             "b2b",  # int64[R]: businesses paying each other in e-CNY (running)
+            "holders_by",  # int64[R, G]: holders by group (population.GROUPS) (running)
             "active",  # int64[R]: paid within the window (this step)
+            "active_by",  # int64[R, G]: active users by group (this step)
             "engaged",  # int64[R]: engaged holders (this step)
             "payers",  # int64[R, 2]: engaged holders where shops accept, by public-sector flag (this step)
         ],
@@ -90,7 +96,9 @@ class Tally(
             accepting=np.zeros((regions, 3), np.int64),
             corporate=np.zeros(regions, np.int64),
             b2b=np.zeros(regions, np.int64),
+            holders_by=np.zeros((regions, GROUPS), np.int64),
             active=np.zeros(regions, np.int64),
+            active_by=np.zeros((regions, GROUPS), np.int64),
             engaged=np.zeros(regions, np.int64),
             payers=np.zeros((regions, 2), np.int64),
         )
@@ -98,6 +106,7 @@ class Tally(
     def new_step(self) -> None:
         """Zero the step's own counts; running counts carry on."""
         self.active[:] = 0
+        self.active_by[:] = 0
         self.engaged[:] = 0
         self.payers[:] = 0
 
@@ -118,6 +127,7 @@ class Institutions:
     public_service_acceptance: float
     incumbent_fee: float
     interoperable: bool
+    interest: float
 
 
 def step_view(
@@ -168,7 +178,7 @@ def step_view(
         app_share=shares["app_share"],
         b2b_share=shares["b2b_share"],
         programme=now.programme,
-        p_dormant=rules.probability(rules.dormancy_rate(acceptance, b), dt),
+        p_dormant=rules.probability(rules.dormancy_rate(acceptance, now.interest, b), dt),
         p_wake=rules.probability(rules.reactivation_rate(acceptance, b), dt),
         p_pay=np.ascontiguousarray(rules.pays_probability(share, weeks, b)),
         payments=np.ascontiguousarray(rules.ecny_payments(share, weeks, b)),
@@ -176,4 +186,5 @@ def step_view(
         public_service_acceptance=now.public_service_acceptance,
         incumbent_fee=now.incumbent_fee,
         interoperable=now.interoperable,
+        interest=now.interest,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 
+import numpy as np
 import pandas as pd
 
 WAVES = ("1", "2", "olympic", "3", "4")
@@ -97,6 +98,26 @@ def targets() -> pd.DataFrame:
     frame = _read("targets.csv")
     frame["date"] = pd.to_datetime(frame["date"])
     return frame
+
+
+@cache
+def m0_series() -> pd.DataFrame:
+    """M0 (currency in circulation) at year ends, yuan, with its source (``m0.csv``)."""
+    frame = _read("m0.csv")
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    return frame
+
+
+def m0(day) -> float:
+    """M0 on ``day``: interpolated between year ends, and beyond the last at the series' average growth."""
+    frame = m0_series()
+    days = np.array([d.toordinal() for d in frame["date"]], np.float64)
+    values = frame["m0_yuan"].to_numpy(np.float64)
+    t = float(day.toordinal())
+    if t <= days[-1]:
+        return float(np.interp(t, days, values))
+    growth = (values[-1] / values[0]) ** (365.25 / (days[-1] - days[0])) - 1.0
+    return float(values[-1] * (1.0 + growth) ** ((t - days[-1]) / 365.25))
 
 
 def region_names() -> list[str]:

@@ -147,5 +147,11 @@ def earliest(*days: date | None) -> date | None:
     return min(known) if known else None
 
 
+def on(value, when: date) -> bool:
+    """Whether a date-or-"never" lever has come by ``when``."""
+    day = _day(value)
+    return day is not None and day <= when
+
+
 def _day(value) -> date | None:
     return None if value == "never" else value

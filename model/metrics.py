@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from . import rules
+from . import domain, rules
 from .context import Institutions, StepView
+from .population import GROUP_NAMES
 
 if TYPE_CHECKING:
     from .model import EcnyModel
@@ -79,7 +80,29 @@ METRICS = (
     Metric("ecny_held_personal", "yuan", "e-CNY held in residents' wallets (rules.personal_balances)"),
     Metric("ecny_held_corporate", "yuan", "e-CNY held in corporate wallets (rules.corporate_balances)"),
     Metric("ecny_in_circulation", "yuan", "e-CNY held in all wallets, the stock counted in M0 from Dec 2022"),
+    Metric(
+        "ecny_share_of_m0",
+        "share",
+        "e-CNY in circulation / M0 (model/data/m0.csv; past 2024 at its 2019-2024 growth), by region: the "
+        "region's part of the national share; from 2026 real-name wallets count in M1/M2 instead",
+    ),
+    Metric("payments_all_weekly", "payments", "residents' payments by any means: payments_per_week each"),
+    Metric(
+        "ecny_share_of_retail",
+        "share",
+        "e-CNY share of residents' payments (against the incumbent wallets and cash), by count; by value "
+        "too if e-CNY and other payments have the same ticket: transactions_retail / payments_all",
+    ),
+    Metric("fiscal_cost_weekly", "yuan", "lottery, voucher and giveaway money spent by residents"),
+    Metric(
+        "merchant_fee_savings_weekly",
+        "yuan",
+        "fees not paid on e-CNY sales: their value * the incumbents' fee",
+    ),
+    *(Metric(f"citizens_with_wallet:{g}", "people", f"residents holding a wallet, {g}") for g in GROUP_NAMES),
+    *(Metric(f"active_users:{g}", "people", f"active users, {g}") for g in GROUP_NAMES),
 )
+RATIOS = {"ecny_share_of_retail": ("transactions_retail_weekly", "payments_all_weekly")}
 # every weekly flow also has its cumulative sum, named with "_cumulative"
 FLOWS = tuple(m.name for m in METRICS if m.name.endswith("_weekly"))
 CUMULATIVE = {flow: flow.removesuffix("_weekly") + "_cumulative" for flow in FLOWS}
@@ -125,9 +148,9 @@ def step_values(
         "transaction_value_corporate_weekly": b2b,
         "transaction_value_government_weekly": wages + programme,
         "ecny_held_personal": rules.personal_balances(
-            retail_value / weeks, wages / weeks, holders - tally.engaged * cw, b
+            retail_value / weeks, wages / weeks, holders - tally.engaged * cw, view.interest, b
         ),
-        "ecny_held_corporate": rules.corporate_balances((b2b + programme) / weeks, b),
+        "ecny_held_corporate": rules.corporate_balances((b2b + programme) / weeks, view.interest, b),
         "wallets_at": tally.wallets_at * cw,
     }
     for part in ("transactions", "transaction_value"):
@@ -135,6 +158,19 @@ def step_values(
             values[f"{part}_{k}_weekly"] for k in ("retail", "corporate", "government")
         )
     values["ecny_in_circulation"] = values["ecny_held_personal"] + values["ecny_held_corporate"]
+    values["ecny_share_of_m0"] = values["ecny_in_circulation"] / domain.m0(model.week_end)
+    values["payments_all_weekly"] = model.populations * b.payments_per_week * weeks
+    values["ecny_share_of_retail"] = np.divide(
+        values["transactions_retail_weekly"],
+        values["payments_all_weekly"],
+        out=np.zeros(len(cw)),
+        where=values["payments_all_weekly"] > 0,
+    )
+    values["fiscal_cost_weekly"] = lottery[1]
+    values["merchant_fee_savings_weekly"] = values["transaction_value_retail_weekly"] * view.incumbent_fee
+    for k, group in enumerate(GROUP_NAMES):
+        values[f"citizens_with_wallet:{group}"] = tally.holders_by[:, k] * cw
+        values[f"active_users:{group}"] = tally.active_by[:, k] * cw
     return values
 
 
@@ -184,6 +220,9 @@ def tidy_timeseries(model: EcnyModel) -> pd.DataFrame:
     n_metrics, steps, regions = cube.shape
     dates = np.array(model.dates[:steps], dtype="datetime64[D]")
     national = cube.sum(axis=2)  # [metric, step]
+    for ratio, (numerator, denominator) in RATIOS.items():  # a ratio of the national sums
+        top, bottom = national[names.index(numerator)], national[names.index(denominator)]
+        national[names.index(ratio)] = np.divide(top, bottom, out=np.zeros_like(top), where=bottom > 0)
     regional = [k for k, name in enumerate(names) if not name.startswith("wallets_at:")]
     shown = np.flatnonzero(model.reported)
     frames = [

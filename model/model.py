@@ -176,6 +176,7 @@ class EcnyModel(mesa.Model):
             public_service_acceptance=s.government.public_service_acceptance,
             incumbent_fee=s.incumbents.merchant_fee,
             interoperable=interop is not None and interop <= self.week_end,
+            interest=s.wallets.interest_rate if horizon.on(s.wallets.interest_start, self.week_end) else 0.0,
         )
 
     def step(self) -> None:

@@ -82,7 +82,16 @@ def open_first(i, r, word, c, ctx, k, tally) -> bool:
     tally.wallets_at[j, r] += 1
     if c.public_sector[i]:
         tally.public_holders[r] += 1
+    count_groups(i, r, c, tally.holders_by)
     return True
+
+
+@phase
+def count_groups(i, r, c, counts) -> None:
+    """Add citizen i to its groups (``population.GROUP_NAMES``): age, urban or rural, income quintile."""
+    counts[r, int(c.age_group[i])] += 1
+    counts[r, 3 if c.urban[i] else 4] += 1
+    counts[r, 5 + int(c.income[i])] += 1
 
 
 @phase
@@ -181,7 +190,7 @@ def app_registration(i, r, word, c, ctx, b, k, tally) -> None:
     ``rules.app_wallet_rate`` (``register_app``)."""
     if not ctx.app_live or c.app_wallet[i]:
         return
-    rate = rules.app_wallet_rate(float(c.habit[i]), ctx.app_share[r], ctx.interoperable, b)
+    rate = rules.app_wallet_rate(float(c.habit[i]), ctx.app_share[r], ctx.interoperable, ctx.interest, b)
     if rules.occurs(draws.uniform(word, k.app), rate, ctx.dt):
         register_app(i, r, word, c, ctx, b, k, tally)
 
@@ -204,6 +213,7 @@ def count_citizen(i, r, c, ctx, tally) -> None:
     app wallets are counted where they open (``open_first``, ``more_wallets``, ``register_app``)."""
     if ctx.step - int(c.last_paid[i]) < ctx.window:
         tally.active[r] += 1
+        count_groups(i, r, c, tally.active_by)
     if c.engaged[i] and c.wallets[i] != 0:
         tally.engaged[r] += 1
 

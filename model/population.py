@@ -29,6 +29,15 @@ SECTORS = (
     "public_body",
 )
 OUTLETS = 4  # sectors below this accept payments from residents
+# the groups holders and active users are counted by: age group, urban or rural, income quintile
+GROUP_NAMES = (
+    "age_15_34",
+    "age_35_59",
+    "age_60_plus",
+    "urban",
+    "rural",
+    *(f"income_q{q}" for q in range(1, 6)),
+)
 PUBLIC_SERVICES = SECTORS.index("government_services")
 PUBLIC_BODY = SECTORS.index("public_body")
 URBAN_FACTOR = {"city": 1.0, "new-area": 0.6, "prefecture": 0.7, "province": 0.75}

@@ -110,16 +110,19 @@ def whitelist_rate(habit: float, b) -> float:
 
 
 @jitable
-def app_wallet_rate(habit: float, app_share: float, interoperable: bool, b) -> float:
+def app_wallet_rate(habit: float, app_share: float, interoperable: bool, interest: float, b) -> float:
     """Yearly hazard that a resident of a live region sets up a wallet in the public e-CNY app.
 
     lambda = weight(habit) * (app_innovation + app_imitation * A) * (1 + app_interop_boost * interoperable)
+             * (1 + interest_use * 100 * i)
     with A the region's share of residents holding an app wallet last week (a Bass model within the
-    region), raised once the incumbent wallets interoperate (Alipay, December 2022: e-CNY inside it).
-    Reads: app_innovation, app_imitation, app_interop_boost, habit_floor.
+    region), raised once the incumbent wallets interoperate (Alipay, December 2022: e-CNY inside it) and
+    by the interest ``i`` (a yearly rate) balances earn (from 2026).
+    Reads: app_innovation, app_imitation, app_interop_boost, interest_use, habit_floor.
     """
     boost = 1.0 + b.app_interop_boost * (1.0 if interoperable else 0.0)
-    return habit_weight(habit, b) * (b.app_innovation + b.app_imitation * app_share) * boost
+    paid = 1.0 + b.interest_use * 100.0 * interest
+    return habit_weight(habit, b) * (b.app_innovation + b.app_imitation * app_share) * boost * paid
 
 
 def bank_attractiveness(live, reach, campaign):
@@ -143,14 +146,17 @@ def extra_wallet_rate(campaign, b):
     return b.multihoming_push * campaign
 
 
-def dormancy_rate(acceptance, b):
-    """Yearly hazard that an engaged holder goes dormant: dormancy_rate * (1 - acceptance_retention * a).
+def dormancy_rate(acceptance, interest, b):
+    """Yearly hazard that an engaged holder goes dormant:
+    dormancy_rate * (1 - acceptance_retention * a) / (1 + interest_use * 100 * i).
 
     Where every shop accepts, a holder drops e-CNY less often, but still does: people mostly stick to the
-    apps they use (Bai et al. 2025), and use stayed low while acceptance spread.
-    Region-level.  Reads: dormancy_rate, acceptance_retention.
+    apps they use (Bai et al. 2025), and use stayed low while acceptance spread. Interest on balances
+    (``i``, a yearly rate, from 2026) keeps holders too.
+    Region-level.  Reads: dormancy_rate, acceptance_retention, interest_use.
     """
-    return b.dormancy_rate * (1.0 - b.acceptance_retention * acceptance)
+    kept = 1.0 + b.interest_use * 100.0 * interest
+    return b.dormancy_rate * (1.0 - b.acceptance_retention * acceptance) / kept
 
 
 def reactivation_rate(acceptance, b):
@@ -299,25 +305,32 @@ def stochastic_round(u: float, x: float) -> int:
     return int(whole) + int(u < x - whole)
 
 
-def personal_balances(retail_yuan, wages_yuan, dormant, b):
+def personal_balances(retail_yuan, wages_yuan, dormant, interest, b):
     """e-CNY held by residents (yuan): a float of retail spending and kept wages, and dormant leftovers.
 
-    balance = wallet_float_weeks * (R + wage_retention * W) + dormant_balance_yuan * D, with R the week's
-    retail e-CNY spending, W the week's e-CNY wages and D the dormant holders: an engaged holder tops up
-    and spends down a float of some weeks' spending (Baumol-Tobin), moves most wages straight to a bank
-    account, and a dormant wallet keeps a leftover. Lottery money is spent within the lottery's window.
-    Region-level.  Reads: wallet_float_weeks, wage_retention, dormant_balance_yuan.
+    balance = (wallet_float_weeks * (R + wage_retention * W) + dormant_balance_yuan * D)
+              * (1 + interest_holding * 100 * i)
+    with R the week's retail e-CNY spending, W the week's e-CNY wages and D the dormant holders: an engaged
+    holder tops up and spends down a float of some weeks' spending (Baumol-Tobin), moves most wages
+    straight to a bank account, and a dormant wallet keeps a leftover; lottery money is spent within the
+    lottery's window. Interest ``i`` (a yearly rate, from 2026) makes holders keep more.
+    Region-level.  Reads: wallet_float_weeks, wage_retention, dormant_balance_yuan, interest_holding.
     """
-    return (
+    held = (
         b.wallet_float_weeks * (retail_yuan + b.wage_retention * wages_yuan)
         + b.dormant_balance_yuan * dormant
     )
+    return held * (1.0 + b.interest_holding * 100.0 * interest)
 
 
-def corporate_balances(business_yuan_per_week, b):
-    """e-CNY held by businesses (yuan): corporate_float_days / 7 * the week's business payments.
+def corporate_balances(business_yuan_per_week, interest, b):
+    """e-CNY held by businesses (yuan): corporate_float_days / 7 * the week's business payments
+    * (1 + interest_holding * 100 * i).
 
-    A working balance of some days of e-CNY payments (B2B and programme receipts).  Region-level.
-    Reads: corporate_float_days.
+    A working balance of some days of e-CNY payments (B2B and programme receipts), larger once balances
+    in real-name wallets earn interest ``i`` (a yearly rate, from 2026).  Region-level.
+    Reads: corporate_float_days, interest_holding.
     """
-    return b.corporate_float_days / 7.0 * business_yuan_per_week
+    return (
+        b.corporate_float_days / 7.0 * business_yuan_per_week * (1.0 + b.interest_holding * 100.0 * interest)
+    )

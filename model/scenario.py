@@ -142,6 +142,12 @@ class Incumbents(Strict):
     interoperability_date: When
 
 
+class Wallets(Strict):
+    # China's demand-deposit rate was 0.05-0.35% in 2025; 5% is above any deposit rate of the decade
+    interest_rate: float = Field(0.0, ge=0.0, le=0.05, description="yearly interest on wallet balances")
+    interest_start: When = Field("never", description="balances pay interest from (2026-01-01)")
+
+
 class Scenario(Strict):
     name: Name
     description: str = Field("", max_length=500)
@@ -152,6 +158,7 @@ class Scenario(Strict):
     incentives: Incentives = Incentives()
     government: Government
     incumbents: Incumbents
+    wallets: Wallets = Wallets()
     population: Population = Population()
     behaviour: Behaviour = Behaviour()
 

@@ -175,14 +175,14 @@ class Oracle:
                         wallets[i] = held | (1 << min(times, key=times.get))
                     if engaged[i]:
                         engaged[i] = not u["dormancy"] < rules.probability(
-                            rules.dormancy_rate(acceptance[r], b), dt
+                            rules.dormancy_rate(acceptance[r], 0.0, b), dt
                         )
                     else:
                         engaged[i] = u["dormancy"] < rules.probability(
                             rules.reactivation_rate(acceptance[r], b), dt
                         )
                 if app_live and not app[i]:
-                    rate = rules.app_wallet_rate(habit, app_share[r], interop, b)
+                    rate = rules.app_wallet_rate(habit, app_share[r], interop, 0.0, b)
                     if u["app"] < rules.probability(rate, dt):
                         if wallets[i] != 0:
                             app[i] = True

@@ -42,7 +42,7 @@ POINTS = {
         payroll_share=0.1,
     ),
     rules.opening_engagement: dict(rate=0.5, habit=0.5, campaign=2.0),
-    rules.app_wallet_rate: dict(habit=0.5, app_share=0.2, interoperable=True),
+    rules.app_wallet_rate: dict(habit=0.5, app_share=0.2, interoperable=True, interest=0.01),
     rules.whitelist_rate: dict(habit=0.5),
     rules.habit_weight: dict(habit=0.5),
     rules.merchant_accept_rate: dict(
@@ -57,20 +57,20 @@ POINTS = {
     rules.corporate_wallet_rate: dict(acquirer_campaign=2.0, programme=3.0, public_body=True, mandate=0.5),
     rules.b2b_rate: dict(b2b_share=0.2, programme=3.0),
     rules.extra_wallet_rate: dict(campaign=2.0),
-    rules.dormancy_rate: dict(acceptance=0.3),
+    rules.dormancy_rate: dict(acceptance=0.3, interest=0.01),
     rules.reactivation_rate: dict(acceptance=0.3),
     rules.ecny_payment_share: dict(acceptance=0.3, public_sector=1.0, payroll_share=0.1, interoperable=True),
     rules.ecny_payments: dict(share=0.05, weeks=1.0),
     rules.pays_probability: dict(share=0.05, weeks=1.0),
-    rules.personal_balances: dict(retail_yuan=1e6, wages_yuan=2e5, dormant=3e4),
-    rules.corporate_balances: dict(business_yuan_per_week=5e7),
+    rules.personal_balances: dict(retail_yuan=1e6, wages_yuan=2e5, dormant=3e4, interest=0.01),
+    rules.corporate_balances: dict(business_yuan_per_week=5e7, interest=0.01),
 }
 # inputs a rule reads whose effect the rule's documented form makes zero at any point (none today)
 NON_DECREASING = {
     rules.open_wallet_rate: set(POINTS[rules.open_wallet_rate]),
     rules.merchant_accept_rate: set(POINTS[rules.merchant_accept_rate]),
     rules.whitelist_rate: {"habit"},
-    rules.app_wallet_rate: {"habit", "app_share"},
+    rules.app_wallet_rate: {"habit", "app_share", "interest"},
     rules.corporate_wallet_rate: set(POINTS[rules.corporate_wallet_rate]),
     rules.b2b_rate: set(POINTS[rules.b2b_rate]),
     rules.personal_balances: set(POINTS[rules.personal_balances]),

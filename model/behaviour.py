@@ -37,7 +37,7 @@ class Behaviour(_Params):
     whitelist_pull: float = Field(0.5, ge=0, le=20, description="hazard of white-listed non-residents")
     habit_floor: float = Field(0.2, ge=0, le=1, description="weight of the least digital citizen")
     # more wallets: lambda_j = multihoming_push * m_j at each live bank j not held
-    multihoming_push: float = Field(0.3, ge=0, le=5, description="extra-wallet hazard per sign-up asked")
+    multihoming_push: float = Field(0.3, ge=0, le=20, description="extra-wallet hazard per sign-up asked")
     # the e-CNY app (from app.launch): lambda = w(habit) * (app_innovation + app_imitation * A) * interop
     app_innovation: float = Field(0.05, ge=0, le=5, description="app-wallet hazard a year, organic")
     app_imitation: float = Field(

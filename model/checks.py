@@ -107,6 +107,9 @@ def _lotteries(s) -> Iterator[tuple[str, Any, str]]:
                 yield f"{key}.region", entry.region, f"a region: {', '.join(regions)}"
             if entry.end < entry.start:
                 yield f"{key}.end", entry.end.isoformat(), f"not before its start ({entry.start})"
+    for i, entry in enumerate(s.government.wages):
+        if entry.region not in regions:
+            yield f"government.wages.{i}.region", entry.region, f"a region: {', '.join(regions)}"
     for i, lottery in enumerate(s.incentives.lotteries):
         key = f"incentives.lotteries.{i}"
         if lottery.envelope_yuan > lottery.budget_yuan:

@@ -56,7 +56,7 @@ StepView = namedtuple(
         "p_wake",  # float[R]: P(a dormant holder re-engages this step)
         "p_pay",  # float[R, 2]: P(an engaged holder pays at least once), by public-sector flag
         "payments",  # float[R, 2]: its expected e-CNY payments in the step (rules.ecny_payments)
-        "payroll_share",  # float: share of public pay in e-CNY now (0 before payments start)
+        "payroll_share",  # float[R]: share of public pay in e-CNY now (government.payroll_share + wages)
         "public_service_acceptance",  # float
         "incumbent_fee",  # float
         "interoperable",  # bool
@@ -123,7 +123,7 @@ class Institutions:
     programme: np.ndarray  # float[R]: thousand yuan of e-CNY programme per business a year
     whitelist_active: bool
     app_live: bool
-    payroll_share: float
+    payroll_share: np.ndarray  # float[R]
     public_service_acceptance: float
     incumbent_fee: float
     interoperable: bool
@@ -149,7 +149,7 @@ def step_view(
     acceptance = shares["acceptance"]
     extra = rules.extra_wallet_rate(now.push, b) * now.bank_live[:, None]
     share = rules.ecny_payment_share(
-        acceptance[:, None], np.array([0.0, 1.0]), now.payroll_share, now.interoperable, b
+        acceptance[:, None], np.array([0.0, 1.0]), now.payroll_share[:, None], now.interoperable, b
     )
     return StepView(
         step=step,

@@ -95,18 +95,22 @@ class LotteryOutcome:
 
 class LocalGovernment(mesa.Agent):
     """One per region: when its pilot goes live, how far merchants are reached, its e-CNY programme
-    (subsidies, procurement and loans paid in e-CNY, yuan a year) and its lotteries."""
+    (subsidies, procurement and loans paid in e-CNY, yuan a year), the share of its public pay in e-CNY
+    and its lotteries."""
 
-    def __init__(self, model: EcnyModel, index, region, starts, full_pilot, coverage, lotteries, programmes):
+    def __init__(
+        self, model: EcnyModel, index, region, starts, full_pilot, coverage, lotteries, programmes, wages
+    ):
         super().__init__(model)
         self.index, self.region = index, region
         self.pilot_start: date | None = starts
         self.full_pilot: date | None = full_pilot
         self.partial_coverage = coverage
-        self.lotteries, self.programmes = lotteries, programmes
+        self.lotteries, self.programmes, self.wages = lotteries, programmes, wages
         self.live = False
         self.coverage = 0.0
         self.programme_yuan = 0.0  # yuan a year of the programmes running this week
+        self.wage_share = 0.0  # share of public pay in e-CNY under the region's own wage schemes
 
     def step(self) -> None:
         when = self.model.week_end
@@ -115,6 +119,7 @@ class LocalGovernment(mesa.Agent):
         self.coverage = 1.0 if self.live and full else (self.partial_coverage if self.live else 0.0)
         running = [p.yuan_per_year for p in self.programmes if p.start <= when <= p.end]
         self.programme_yuan = float(sum(running)) if self.live else 0.0
+        self.wage_share = min(1.0, sum(w.share for w in self.wages if w.start <= when)) if self.live else 0.0
 
     def run_lotteries(self, week_start: date, week_end: date, multiplier: float) -> LotteryOutcome:
         """Draw every lottery of this region that starts in this step's week (only once it is live)."""

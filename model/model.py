@@ -90,6 +90,7 @@ class EcnyModel(mesa.Model):
                     s.pilot.olympic_merchant_coverage if olympic else 1.0,
                     [lot for lot in s.incentives.lotteries if lot.region == row.region],
                     [p for p in s.government.programmes if p.region == row.region],
+                    [w for w in s.government.wages if w.region == row.region],
                 )
             )
 
@@ -170,9 +171,11 @@ class EcnyModel(mesa.Model):
             programme=np.divide(programme / 1000.0, self.business_total),
             whitelist_active=self.whitelist_start is not None and self.whitelist_start <= self.week_end,
             app_live=launch is not None and launch <= self.week_end,
-            payroll_share=s.government.payroll_share
-            if payments_start is not None and payments_start <= self.week_end
-            else 0.0,
+            payroll_share=np.minimum(
+                1.0,
+                np.array([g.wage_share for g in self.governments])
+                + (s.government.payroll_share if horizon.on(payments_start, self.week_end) else 0.0),
+            ),
             public_service_acceptance=s.government.public_service_acceptance,
             incumbent_fee=s.incumbents.merchant_fee,
             interoperable=interop is not None and interop <= self.week_end,

@@ -116,7 +116,7 @@ def first_wallet(i, r, word, network_share, c, ctx, b, k, tally) -> None:
         ctx.acceptance[r],
         ctx.campaign[r],
         c.public_sector[i],
-        ctx.payroll_share,
+        ctx.payroll_share[r],
         b,
     )
     if rules.occurs(draws.uniform(word, k.adopt), rate, ctx.dt) and open_first(i, r, word, c, ctx, k, tally):

@@ -122,6 +122,14 @@ class Programme(Strict):
     label: str = Field("", max_length=200)
 
 
+class Wages(Strict):
+    region: str
+    start: date
+    # Taicang's wages from June 2022 are 6.5% of Suzhou's residents; 1 is all public pay of the region
+    share: Share = Field(description="share of the region's public pay in e-CNY from then on (added)")
+    label: str = Field("", max_length=200)
+
+
 class Incentives(Strict):
     # 0 (none) to 5 times the published budgets in the sweeps and the dashboard
     lottery_budget_multiplier: float = Field(1.0, ge=0.0, le=100.0)
@@ -129,8 +137,11 @@ class Incentives(Strict):
 
 
 class Government(Strict):
-    payroll_share: Share = Field(description="share of public salaries and subsidies paid in e-CNY")
+    # the lever: a share of public pay in e-CNY in every live region (none in the history: wages in e-CNY
+    # were local, and are listed in ``wages``)
+    payroll_share: Share = Field(description="share of public salaries in e-CNY in every live region")
     payments_start: When
+    wages: list[Wages] = Field(default_factory=list)
     public_service_acceptance: Share = Field(description="target share of public services accepting")
     # the average wage in public administration was 111,361 yuan in 2021 (NBS); 1 m is nine times that
     wage_yuan_per_year: float = Field(111_361.0, ge=0.0, le=1e6, description="public-sector wage")

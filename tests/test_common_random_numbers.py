@@ -64,6 +64,21 @@ def test_a_lottery_in_one_region_leaves_every_other_region_unchanged():
     assert not a.loc[shenzhen, "value"].equals(b.loc[shenzhen, "value"])
 
 
+def test_wages_in_one_region_move_that_region_only_and_only_from_their_start():
+    base = scenario(banks__allocation="population")
+
+    def more_wages(document):
+        document["government"]["wages"] = [{"region": "Suzhou", "start": "2021-03-01", "share": 0.5}]
+
+    a, b = _frame(base), _frame(_edit(base, more_wages))
+    others = a["region"].ne("Suzhou") & a["region"].ne("national")
+    pd.testing.assert_series_equal(a.loc[others, "value"], b.loc[others, "value"], check_exact=True)
+    suzhou = a["region"].eq("Suzhou") & a["metric"].eq("transaction_value_government_cumulative")
+    before = suzhou & (a["date"] < pd.Timestamp("2020-05-01"))
+    pd.testing.assert_series_equal(a.loc[before, "value"], b.loc[before, "value"], check_exact=True)
+    assert b.loc[suzhou, "value"].iloc[-1] > 1.2 * a.loc[suzhou, "value"].iloc[-1]
+
+
 def test_one_regions_go_live_date_leaves_every_other_region_unchanged():
     base = scenario(banks__allocation="population")
     later = scenario(banks__allocation="population", pilot__region_start__Dalian="2021-09-01")

@@ -77,7 +77,7 @@ def test_policy_model_applies_levers_and_steps_to_the_end():
     model = PolicyModel(target_intensity=2.0, payroll_share=0.3, scale=SCALE)
     assert model.error is None
     assert model.ecny.config.banks.target_intensity == 2.0
-    assert model.changed_levers() == {"target_intensity": (1.0, 2.0), "payroll_share": (0.05, 0.3)}
+    assert model.changed_levers() == {"target_intensity": (1.0, 2.0), "payroll_share": (0.0, 0.3)}
     while model.running:
         model.step()
     frame = model.datacollector.get_model_vars_dataframe()

@@ -119,7 +119,15 @@ class Oracle:
             ]
         )
         programme = programme / 1000.0 / (m.populations * s.population.businesses_per_resident)
-        payroll = s.government.payroll_share if _on(s.government.payments_start, week_end) else 0.0
+        national = s.government.payroll_share if _on(s.government.payments_start, week_end) else 0.0
+        payroll = np.array(
+            [
+                min(1.0, national + sum(w.share for w in g.wages if w.start <= week_end))
+                if live[r]
+                else national
+                for r, g in enumerate(m.governments)
+            ]
+        )
         interop = _on(s.incumbents.interoperability_date, week_end)
         app_live = _on(s.app.launch, week_end)
         whitelist_on = m.whitelist_start is not None and m.whitelist_start <= week_end
@@ -154,7 +162,7 @@ class Oracle:
                     nbrs = self.neighbours.get(r, [[]] * (c.offsets[r + 1] - c.offsets[r]))[local]
                     share = sum(held_before[c.offsets[r] + j] for j in nbrs) / len(nbrs) if nbrs else 0.0
                     rate = rules.open_wallet_rate(
-                        habit, share, adopted[r], acceptance[r], campaign[r], public, payroll, b
+                        habit, share, adopted[r], acceptance[r], campaign[r], public, payroll[r], b
                     )
                     if u["adopt"] < rules.probability(rate, dt) and open_first(i, r, word):
                         engaged[i] = u["engage"] < rules.opening_engagement(rate, habit, campaign[r], b)
@@ -190,7 +198,7 @@ class Oracle:
                             app[i] = True
                             engaged[i] = draws.uniform(word, keys["app_engage"]) < b.app_engagement
                 if engaged[i] and acceptance[r] > 0:
-                    share = rules.ecny_payment_share(acceptance[r], float(public), payroll, interop, b)
+                    share = rules.ecny_payment_share(acceptance[r], float(public), payroll[r], interop, b)
                     if u["payment"] < rules.pays_probability(share, m.step_days / 7, b):
                         last_paid[i] = step
         acquirer = bz.acquirer.copy()

@@ -101,6 +101,10 @@ def test_wrong_type(tmp_path, body, key, allowed):
     [
         ('[pilot]\nregion_start = { "Atlantis" = 2021-01-01 }\n', "pilot.region_start.Atlantis"),
         (lottery(region="Atlantis"), "incentives.lotteries.0.region"),
+        (
+            '[[government.wages]]\nregion = "Atlantis"\nstart = 2022-06-01\nshare = 0.1\n',
+            "government.wages.0.region",
+        ),
     ],
 )
 def test_unknown_region(tmp_path, body, key):

@@ -61,7 +61,7 @@ FREE: tuple[Param, ...] = (
     ),
     _b(
         "pushed_engagement",
-        0.005,
+        0.001,
         1.0,
         True,
         1.0,
@@ -71,7 +71,7 @@ FREE: tuple[Param, ...] = (
     _b(
         "multihoming_push",
         0.01,
-        3.0,
+        10.0,
         True,
         0.3,
         "extra-wallet hazard per sign-up asked per resident a year among holders: staff sign up people who "
@@ -135,9 +135,9 @@ FREE: tuple[Param, ...] = (
     ),
     _b(
         "acceptance_elasticity",
-        0.02,
+        0.002,
         1.5,
-        False,
+        True,
         1.0,
         "payment share ~ acceptance ** this: 1 linear, towards 0 a holder needs only the few shops it "
         "frequents",
@@ -172,7 +172,7 @@ FREE: tuple[Param, ...] = (
     _b(
         "corporate_bank_pull",
         0.001,
-        5.0,
+        20.0,
         True,
         0.1,
         "corporate-wallet hazard per sign-up asked per resident a year by the business's bank",
@@ -231,7 +231,7 @@ FREE: tuple[Param, ...] = (
     ),
     _b(
         "wallet_float_weeks",
-        0.1,
+        0.02,
         26.0,
         True,
         1.0,

@@ -11,6 +11,8 @@ import pandas as pd
 import pytest
 from conftest import pivot, traced_run
 
+from model.metrics import RATIOS
+
 ENGINES = ["vectorized", "agents"]
 NO_WHITELIST = (("pilot.whitelist_share", 0.0),)
 WIDE_WHITELIST = (("pilot.whitelist_share", 0.2),)
@@ -121,15 +123,20 @@ def test_national_is_the_sum_of_regions(engine):
     ts, model = trace.timeseries, trace.model
     lottery = ts["metric"].str.startswith("lottery_")
     share = ts["metric"].str.startswith(("wallet_share:", "wallets_at:"))  # national only
-    population = ts["metric"].eq("population")  # nationally every resident of the mainland
-    national_population = ts.loc[population & ts["region"].eq("national"), "value"]
+    # nationally every resident of the mainland, and all their payments
+    population = ts["metric"].isin(["population", "payments_all_weekly", "payments_all_cumulative"])
+    national_population = ts.loc[ts["metric"].eq("population") & ts["region"].eq("national"), "value"]
     assert national_population.eq(1_409_778_724).all()
-    summed = ts[~lottery & ~share & ~population]
+    ratio = ts["metric"].isin(RATIOS)  # nationally the ratio of the national sums
+    summed = ts[~lottery & ~share & ~population & ~ratio]
     regional = summed[summed["region"] != "national"].groupby(["date", "metric"])["value"].sum()
     national = summed[summed["region"] == "national"].set_index(["date", "metric"])["value"]
     pd.testing.assert_series_equal(
         regional.sort_index(), national.sort_index(), check_exact=False, rtol=1e-12, check_names=False
     )
+    nation = ts[ts["region"].eq("national")].pivot(index="date", columns="metric", values="value")
+    for name, (numerator, denominator) in RATIOS.items():
+        np.testing.assert_allclose(nation[name], nation[numerator] / nation[denominator], rtol=1e-12)
     # every region and the nation appear at every date, for every metric
     assert set(summed["region"]) == {*reported(model), "national"}
     assert summed.groupby("metric")["date"].nunique().eq(len(model.dates)).all()

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from conftest import SHIPPED, scenario
 
-from model import EcnyModel, domain
+from model import EcnyModel, domain, horizon
+from model.population import GROUP_NAMES
 
 SMOKE_SCALE = {"vectorized": 1e6, "agents": 2e6}
 FLOWS = {
@@ -17,23 +18,34 @@ FLOWS = {
     for what in ("transactions", "transaction_value")
     for part in ("", "_retail", "_corporate", "_government")
     for when in ("weekly", "cumulative")
+} | {
+    f"{what}_{when}"
+    for what in ("payments_all", "fiscal_cost", "merchant_fee_savings")
+    for when in ("weekly", "cumulative")
 }
-REGION_METRICS = {
-    "population",
-    "live",
-    "citizens_with_wallet",
-    "personal_wallets_opened",
-    "app_wallets_opened",
-    "active_users",
-    "engaged_holders",
-    "merchants_accepting",
-    "acceptance_scenarios",
-    "corporate_wallets_opened",
-    "b2b_users",
-    "ecny_held_personal",
-    "ecny_held_corporate",
-    "ecny_in_circulation",
-} | FLOWS
+GROUPS = {f"{what}:{group}" for what in ("citizens_with_wallet", "active_users") for group in GROUP_NAMES}
+REGION_METRICS = (
+    {
+        "population",
+        "live",
+        "citizens_with_wallet",
+        "personal_wallets_opened",
+        "app_wallets_opened",
+        "active_users",
+        "engaged_holders",
+        "merchants_accepting",
+        "acceptance_scenarios",
+        "corporate_wallets_opened",
+        "b2b_users",
+        "ecny_held_personal",
+        "ecny_held_corporate",
+        "ecny_in_circulation",
+        "ecny_share_of_m0",
+        "ecny_share_of_retail",
+    }
+    | FLOWS
+    | GROUPS
+)
 LOTTERY_METRICS = {"lottery_registrations", "lottery_winners", "lottery_redeemed", "lottery_redemption_rate"}
 
 
@@ -88,9 +100,15 @@ def test_expected_metrics(finished):
     assert expected <= national
     assert national - expected <= set()  # lottery rows are per region only
     regional = ts[ts["region"] != "national"]
-    # the pilot regions, and any other that goes live in the scenario (none here: wave "none")
+    # the pilot regions, and any other that goes live in the scenario (pilot.nationwide)
     regions = domain.regions()
-    assert set(regional["region"]) == set(regions.loc[regions["wave"] != domain.NO_WAVE, "region"])
+    starts = horizon.region_starts(s)
+    live = {
+        r
+        for r, start in zip(regions["region"], starts, strict=True)
+        if start is not None and start <= s.run.end
+    }
+    assert set(regional["region"]) == set(regions.loc[regions["wave"] != domain.NO_WAVE, "region"]) | live
     per_region = regional.groupby("region")["metric"].apply(set)
     for region, metrics in per_region.items():
         assert REGION_METRICS <= metrics, region

@@ -268,11 +268,15 @@ def pool_workers(pid: int) -> list:
 def gone(pids: list[int], within: float) -> bool:
     psutil = require_module("psutil")
     deadline = time.monotonic() + within
+
+    def alive(pid: int) -> bool:
+        try:  # a worker may exit between the two questions
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
     while time.monotonic() < deadline:
-        alive = [
-            p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE
-        ]
-        if not alive:
+        if not any(alive(p) for p in pids):
             return True
         time.sleep(0.1)
     return False

@@ -3,7 +3,9 @@
 Each replication runs the scenario as given (its parameters, its ``run.scale`` unless ``scale`` is set),
 with seeds ``replication_seeds(run.seed, n)``, ending at the first weekly record after the last target date
 (lotteries after that dropped): nothing before that date depends on later steps, so the figures are those
-of the full run. A target passes when |median / published - 1| <= tolerance (15%).
+of the full run. A target is within tolerance when |median / published - 1| <= tolerance (15%); the
+scenario passes when every target is within ``BAND`` (25%) and at least ``SHARE_WITHIN`` (80%) of them
+within tolerance.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pandas as pd
 from ..scenario import load_scenario
 from ..streams import replication_seeds
 from . import objective
-from .targets import TOLERANCE, Target
+from .targets import BAND, SHARE_WITHIN, TOLERANCE, Target
 
 COLUMNS = ["target", "published", "model median", "90% interval", "relative error"]
 
@@ -34,7 +36,20 @@ class Validation:
 
     @property
     def passed(self) -> bool:
-        return bool(self.table["pass"].all())
+        return passes(self.table)
+
+
+def passes(table: pd.DataFrame) -> bool:
+    """Every target within ``BAND`` and at least ``SHARE_WITHIN`` of them within tolerance (``pass``)."""
+    return bool(table["within band"].all() and table["pass"].mean() >= SHARE_WITHIN)
+
+
+def verdict(table: pd.DataFrame) -> str:
+    """One line: PASS or FAIL with the counts and the targets outside the band."""
+    within, outside = int(table["pass"].sum()), table.loc[~table["within band"], "target"].tolist()
+    counts = f"{within}/{len(table)} within +/-{TOLERANCE:.0%} (need {SHARE_WITHIN:.0%})"
+    beyond = f"; outside +/-{BAND:.0%}: {', '.join(outside)}" if outside else f"; all within +/-{BAND:.0%}"
+    return f"{'PASS' if passes(table) else 'FAIL'}: {counts}{beyond}"
 
 
 def run_replications(
@@ -81,6 +96,7 @@ def table(
                 "q95": float(np.quantile(v, 0.95)),
                 "relative error": error,
                 "pass": abs(error) <= tolerance,
+                "within band": abs(error) <= max(BAND, tolerance),
             }
         )
     return pd.DataFrame(rows)
@@ -118,7 +134,10 @@ def formatted(frame: pd.DataFrame) -> pd.DataFrame:
             "model median": frame["model median"].map(fmt),
             "90% interval": [f"{fmt(a)} - {fmt(b)}" for a, b in zip(frame["q05"], frame["q95"], strict=True)],
             "relative error": frame["relative error"].map(lambda e: f"{e:+.1%}"),
-            "within tolerance": frame["pass"].map(lambda ok: "yes" if ok else "MISS"),
+            "within tolerance": [
+                "yes" if ok else ("MISS" if band else "OUT")
+                for ok, band in zip(frame["pass"], frame["within band"], strict=True)
+            ],
         }
     )
 

@@ -136,7 +136,7 @@ def _operators(s) -> Iterator[tuple[str, Any, str]]:
         if first is not None and op.joins != "never" and op.joins < first:
             yield (
                 f"banks.operators.{bank}.joins",
-                op.joins.isoformat(),
+                op.joins,
                 f"not before the pilot starts ({first.isoformat()}, the first wave)",
             )
     count = s.banks.operator_count

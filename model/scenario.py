@@ -28,13 +28,13 @@ from .errors import ScenarioError, ScenarioWarning
 
 __all__ = ["Scenario", "ScenarioError", "ScenarioWarning", "load_scenario", "set_path"]
 
+FIRST_DAY = date(2019, 12, 1)  # the first e-CNY trials (Shenzhen, Suzhou, Xiong'an, Chengdu) were announced
+LAST_DAY = date(2030, 12, 31)  # the engine's calendar and the project's horizon end here
 Never = Literal["never"]
-When = date | Never
+When = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)] | Never  # a date the calendar holds, or never
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Name = Annotated[str, AfterValidator(paths.check_name)]
-FIRST_DAY = date(2019, 12, 1)  # the first e-CNY trials (Shenzhen, Suzhou, Xiong'an, Chengdu) were announced
-LAST_DAY = date(2030, 12, 31)  # the engine's calendar and the project's horizon end here
 MAX_EXTENDS = 20  # files in one extends chain: the shipped chains have 3
 ENTRY_KEYS = ("name", "description")  # describe one file: not inherited through extends
 

@@ -277,3 +277,24 @@ def test_dashboard_levers_are_checked_like_scenario_values():
 
     model = PolicyModel(target_intensity=math.inf, scale=1e6)
     assert model.error is not None and "a finite number" in model.error
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ('[pilot]\nprovince_start = { "Atlantis" = 2024-01-01 }\n', "pilot.province_start.Atlantis"),
+        ("[wallets]\ninterest_rate = 0.08\n", "wallets.interest_rate = 0.08: at most 0.05"),
+        ("[wallets]\ninterest_rate = -0.01\n", "wallets.interest_rate = -0.01: at least 0"),
+        ("[run]\nend = 2031-01-01\n", "run.end = 2031-01-01: at most 2030-12-31"),
+        ("[pilot]\nnationwide = 2031-06-01\n", "pilot.nationwide"),
+        (
+            "[banks.operators.CZB]\njoins = 2020-01-01\n",
+            "banks.operators.CZB.joins = 2020-01-01: not before the pilot starts",
+        ),
+    ],
+)
+def test_beyond_the_pilot_mistakes_are_refused_before_anything_runs(tmp_path, capsys, body, words):
+    """Issue 12: a province that does not exist, an interest rate outside 0-5%, a date past 2030, an
+    operator joining before the pilot: one line naming the key and value, exit 2, nothing written."""
+    message = refused(capsys, [str(scenario(tmp_path, body))], tmp_path / "out")
+    assert words in message, message

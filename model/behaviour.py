@@ -32,7 +32,7 @@ class Behaviour(_Params):
     campaign_pull: float = Field(
         0.1, ge=0, le=5, description="first-wallet hazard per staff sign-up asked per resident a year"
     )
-    pushed_engagement: float = Field(1.0, ge=0, le=1, description="pushed first wallets starting engaged")
+    pushed_engagement: float = Field(0.02, ge=0, le=1, description="pushed first wallets starting engaged")
     government_pull: float = Field(2.0, ge=0, le=50, description="public-sector hazard per payroll share")
     whitelist_pull: float = Field(0.5, ge=0, le=20, description="hazard of white-listed non-residents")
     habit_floor: float = Field(0.2, ge=0, le=1, description="weight of the least digital citizen")
@@ -57,12 +57,12 @@ class Behaviour(_Params):
     reactivation_rate: float = Field(0.05, ge=0, le=50, description="dormant -> engaged per acceptance")
     payments_per_week: float = Field(10.0, gt=0, le=100, description="all payments of a citizen a week")
     ecny_share_max: float = Field(0.3, ge=0, le=1, description="e-CNY share at full acceptance")
-    acceptance_elasticity: float = Field(1.0, gt=0, le=3, description="share ~ acceptance ** this")
+    acceptance_elasticity: float = Field(0.05, gt=0, le=3, description="share ~ acceptance ** this")
     government_share_boost: float = Field(1.0, ge=0, le=10, description="extra share per payroll share")
     interop_share_boost: float = Field(0.5, ge=0, le=10, description="extra share after interop")
     ticket_yuan: float = Field(400.0, gt=0, le=5000, description="yuan per retail e-CNY payment")
     # merchants: outlets that accept payments from residents
-    merchant_base: float = Field(0.05, ge=0, le=20, description="organic acceptance hazard a year")
+    merchant_base: float = Field(0.003, ge=0, le=20, description="organic acceptance hazard a year")
     merchant_customer_pull: float = Field(2.0, ge=0, le=50, description="per active-user share")
     # the fee saved on e-CNY sales raises the worth of each e-CNY customer: at 100, the 0.6% fee adds 0.6 to
     # the customer pull, a third of its prior (the fee never changed in the pilot, so the data cannot fit it)
@@ -73,11 +73,11 @@ class Behaviour(_Params):
     public_service_rate: float = Field(0.2, ge=0, le=100, description="mandate hazard, public services")
     interop_merchant_pull: float = Field(0.5, ge=0, le=20, description="after interoperability")
     # businesses: corporate ("unit") wallets and e-CNY payments between businesses
-    corporate_base: float = Field(0.02, ge=0, le=10, description="corporate-wallet hazard a year, organic")
-    corporate_bank_pull: float = Field(0.1, ge=0, le=20, description="per sign-up asked of the bank")
+    corporate_base: float = Field(0.004, ge=0, le=10, description="corporate-wallet hazard a year, organic")
+    corporate_bank_pull: float = Field(2.0, ge=0, le=20, description="per sign-up asked of the bank")
     programme_pull: float = Field(0.05, ge=0, le=10, description="per 1,000 yuan of programme a business")
     b2b_innovation: float = Field(0.02, ge=0, le=5, description="hazard a year that a wallet starts B2B use")
-    b2b_imitation: float = Field(1.0, ge=0, le=20, description="B2B hazard per share of businesses using it")
+    b2b_imitation: float = Field(1.0, ge=0, le=50, description="B2B hazard per share of businesses using it")
     b2b_yuan_per_week: float = Field(2000.0, ge=0, le=1e6, description="e-CNY paid by a B2B user a week")
     b2b_ticket_yuan: float = Field(20000.0, gt=0, le=1e7, description="yuan per business payment")
     # lotteries
@@ -86,7 +86,7 @@ class Behaviour(_Params):
     lottery_redemption: float = Field(0.95, ge=0, le=1, description="winners who open and spend")
     lottery_entrant_adoption: float = Field(0.1, ge=0, le=1, description="losers who open anyway")
     # balances (e-CNY in circulation)
-    wallet_float_weeks: float = Field(1.0, ge=0, le=52, description="balance of an engaged holder, in weeks")
+    wallet_float_weeks: float = Field(0.1, ge=0, le=52, description="balance of an engaged holder, in weeks")
     dormant_balance_yuan: float = Field(2.0, ge=0, le=1000, description="leftover in a dormant wallet")
     wage_retention: float = Field(0.1, ge=0, le=1, description="share of e-CNY wages kept in the wallet")
     corporate_float_days: float = Field(5.0, ge=0, le=365, description="business balance, days of payments")

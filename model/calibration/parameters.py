@@ -136,7 +136,7 @@ FREE: tuple[Param, ...] = (
     ),
     _b(
         "acceptance_elasticity",
-        0.002,
+        0.0001,
         1.5,
         True,
         0.05,

@@ -33,7 +33,7 @@ def test_lever_defaults_are_the_scenario_values():
     assert defaults["operator_count"] == lv.operator_total(s) == len(s.banks.operators)
     assert defaults["merchant_fee"] == s.incumbents.merchant_fee
     # the defaults as overrides leave the scenario unchanged (operator_count: "all 11" instead of unset)
-    same = scenario(**{k.replace(".", "__"): x for k, x in lv.overrides(defaults).items()}).dump()
+    same = scenario(**{k.replace(".", "__"): x for k, x in lv.overrides(defaults, s).items()}).dump()
     same["banks"]["operator_count"] = None
     assert same == s.dump()
 
@@ -221,3 +221,50 @@ def test_views_render_in_process():
     for component, _page in make_compare_views(2):
         box, rc = solara.render(component(model), handle_error=False)
         rc.close()
+
+
+def test_levers_of_the_2026_reforms_and_the_horizon():
+    from model.scenario import Wallets
+
+    outlook = scenario("outlook_2030")
+    params = lv.model_params(outlook, {})
+    assert params["new_operators"] == {
+        "type": "Checkbox",
+        "label": lv.BY_NAME["new_operators"].label,
+        "value": True,
+    }
+    assert "new_operators" not in lv.model_params(scenario(), {})  # baseline: no 2026 operators to switch
+    assert params["nationwide"]["values"] == ["never", *(f"{y}-01-01" for y in range(2021, 2031))]
+    assert params["run_end"]["values"] == [f"{y}-12-31" for y in range(2025, 2031)]
+    assert params["run_end"]["value"] == "2030-12-31"
+    bounds = {type(m).__name__: m for m in Wallets.model_fields["interest_rate"].metadata}
+    assert (params["interest_rate"]["min"], params["interest_rate"]["max"]) == (
+        bounds["Ge"].ge,
+        bounds["Le"].le,
+    )
+    assert "2026-01-01" in params["interest_start"]["values"]
+    off = lv.overrides({"new_operators": False}, outlook)
+    assert len(off) == 12 and set(off.values()) == {"never"}
+    on = lv.overrides({"new_operators": True}, scenario("outlook_no_new_operators"))
+    assert set(on.values()) == {"2026-04-02"}  # back to the published date
+
+
+def test_switching_the_new_operators_off_is_the_shipped_what_if():
+    model = PolicyModel(new_operators=False, scenario_file=SCENARIOS / "outlook_2030.toml", scale=SCALE)
+    assert model.changed_levers() == {"new_operators": (True, False)}
+    made = model.ecny.config.dump()
+    shipped = scenario("outlook_no_new_operators").dump()
+    for dump in (made, shipped):
+        dump.pop("name"), dump.pop("description")
+    assert made == shipped
+
+
+def test_nationwide_and_run_end_levers_reach_the_model():
+    model = PolicyModel(nationwide="2021-01-01", run_end="2026-12-31", interest_rate=0.01, scale=SCALE)
+    assert model.error is None
+    config = model.ecny.config
+    assert str(config.pilot.nationwide) == "2021-01-01" and str(config.run.end) == "2026-12-31"
+    assert config.wallets.interest_rate == 0.01
+    assert model.ecny.dates[-1].year == 2026
+    refused = PolicyModel(interest_rate=0.2, scale=SCALE)
+    assert refused.ecny is None and "wallets.interest_rate" in refused.error

@@ -33,11 +33,12 @@ SHOWN = {
 
 @solara.lab.task(prefer_threaded=True)
 def compare_task(
-    scenario_file: str, levers: dict[str, Any], seeds: int, scale: float
+    scenario_file: str, levers: dict[str, Any], overrides: dict[str, Any], seeds: int, scale: float
 ) -> tuple[dict[str, Any], Comparison]:
-    """Both scenarios on ``seeds`` paired seeds; returns the levers it was run for and the comparison."""
+    """Both scenarios on ``seeds`` paired seeds (the variant: the file with the model's ``overrides``);
+    returns the levers it was run for and the comparison."""
     base = load_scenario(scenario_file)
-    variant = load_scenario(scenario_file, lv.overrides(levers))
+    variant = load_scenario(scenario_file, overrides)
 
     def progress(done: int, total: int) -> bool:
         compare_task.progress = 100.0 * done / total if total else 100.0
@@ -103,7 +104,7 @@ def make_compare_views(seeds: int) -> list:
                 "Compare with baseline",
                 color="primary",
                 on_click=lambda: compare_task(
-                    str(model.scenario_file), dict(model.levers), seeds, model.scale
+                    str(model.scenario_file), dict(model.levers), model.overrides(), seeds, model.scale
                 ),
                 disabled=compare_task.pending,
                 classes=["ecny-compare-button"],

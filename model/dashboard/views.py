@@ -13,10 +13,12 @@ import numpy as np
 import solara
 from mesa.visualization.utils import update_counter
 
+from ..errors import InputError, ScenarioError
 from ..model import EcnyModel
 from ..scenario import load_scenario
 from . import figures
 from .levers import BY_NAME
+from .save import save_scenario
 from .sim import PolicyModel
 
 # Vuetify shows a slider's value only while it is dragged; a policy user should read every lever at a
@@ -137,3 +139,46 @@ def BankShares(model: PolicyModel):
                 dependencies=[id(model), model.ecny.steps],
             )
     return main
+
+
+def make_save_view(folder: Path):
+    """The Save component, writing to ``folder`` (the server's ``--save-dir``)."""
+
+    @solara.component
+    def SaveScenario(model: PolicyModel):
+        """Save the levers in effect (those of the last Reset) as a scenario file for ``run.py``."""
+        update_counter.get()
+        name, set_name = solara.use_state(f"{model.scenario_file.stem}_dashboard")
+        outcome, set_outcome = solara.use_state(("", ""))
+
+        def save() -> None:
+            try:
+                path = save_scenario(model.scenario_file, model.overrides(), name, folder, model.scale)
+            except (InputError, ScenarioError) as exc:
+                set_outcome(("error", f"Not saved: {exc}"))
+            else:
+                set_outcome(("ok", f"Saved {path}: run it with python run.py {path}"))
+
+        with solara.Column(classes=["ecny-save"], style={"width": "100%"}) as main:
+            solara.Text("Save the levers as a scenario", style={"font-weight": "bold"})
+            solara.Text(
+                f"Writes {folder}/<name>.toml, extending {model.scenario_file.name} with the levers in "
+                "effect (press Reset after moving one). An existing file is never replaced.",
+                style={"font-size": "0.85em"},
+            )
+            solara.InputText("Scenario name", value=name, on_value=set_name, continuous_update=True)
+            solara.Button(
+                "Save scenario",
+                color="primary",
+                on_click=save,
+                disabled=model.error is not None,
+                classes=["ecny-save-button"],
+            )
+            kind, text = outcome
+            if kind == "ok":
+                solara.Success(text, classes=["ecny-saved"])
+            elif kind == "error":
+                solara.Error(text, classes=["ecny-save-error"])
+        return main
+
+    return SaveScenario

@@ -207,7 +207,7 @@ def test_views_render_in_process():
 
     model = PolicyModel(scale=SCALE)
     model.step()
-    for component in (views.Overview, views.RegionMap, views.BankShares):
+    for component in (views.Overview, views.RegionMap, views.BankShares, views.PolicyOutcomes):
         box, rc = solara.render(component(model), handle_error=False)
         assert len(rc.find(ipywidgets.Image).widgets) == 1  # the figure, as a PNG
         rc.close()
@@ -268,3 +268,26 @@ def test_nationwide_and_run_end_levers_reach_the_model():
     assert model.ecny.dates[-1].year == 2026
     refused = PolicyModel(interest_rate=0.2, scale=SCALE)
     assert refused.ecny is None and "wallets.interest_rate" in refused.error
+
+
+def test_policy_outcomes_are_the_tidy_tables_national_figures():
+    from model.dashboard.outcomes import outcomes_html, policy_outcomes
+    from model.metrics import tidy_timeseries
+
+    model = PolicyModel(lottery_budget_multiplier=2.0, scale=SCALE)
+    assert set(policy_outcomes(model.ecny).values()) == {0.0}  # before the first step
+    for _ in range(120):
+        model.step()
+    outcomes = policy_outcomes(model.ecny)
+    frame = tidy_timeseries(model.ecny)
+    national = frame[(frame["region"] == "national") & (frame["date"] == frame["date"].max())]
+    expected = national.set_index("metric")["value"]
+    for metric, value in outcomes.items():
+        assert np.isclose(value, expected[metric], rtol=1e-9), metric
+    assert outcomes["fiscal_cost_cumulative"] > 0 and outcomes["ecny_share_of_retail"] > 0
+    assert outcomes["citizens_with_wallet:urban"] + outcomes["citizens_with_wallet:rural"] == pytest.approx(
+        national.set_index("metric")["value"]["citizens_with_wallet"]
+    )
+    assert "fiscal cost" in outcomes_html(outcomes, model.ecny.week_end)
+    fig = figures.group_reach(outcomes, model.ecny.week_end)
+    fig.savefig(io.BytesIO(), format="png")

@@ -34,6 +34,7 @@ components = [
     (views.RegionMap, 0),
     (views.BankShares, 0),
     sector_plot,
+    (views.PolicyOutcomes, 0),
     (views.make_save_view(settings.save_folder), 0),
     *make_compare_views(settings.compare_seeds),
 ]

@@ -195,3 +195,22 @@ def paired_difference(comparison, title: str = "") -> Figure:
     if title:
         titled(fig, title, size=10)
     return fig
+
+
+def group_reach(outcomes: dict[str, float], week_end) -> Figure:
+    """Holders and active users by age group, urban/rural and income quintile: who the policy reaches."""
+    from .outcomes import GROUP_LABELS
+
+    fig = Figure(figsize=(6.4, 3.2))
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.2)
+    ax = fig.subplots()
+    x = np.arange(len(GROUP_LABELS))
+    for offset, (metric, label, color) in zip((-0.2, 0.2), (CURVES[1], CURVES[2]), strict=True):
+        values = [outcomes[f"{metric}:{group}"] / MILLION for group in GROUP_LABELS]
+        ax.bar(x + offset, values, width=0.4, color=color, label=label)
+    ax.set_xticks(x, list(GROUP_LABELS.values()), fontsize=7, rotation=30)
+    ax.set_ylabel("millions")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(f"Who is reached, week ending {week_end}", fontsize=10)
+    return fig

@@ -18,6 +18,7 @@ from ..model import EcnyModel
 from ..scenario import load_scenario
 from . import figures
 from .levers import BY_NAME
+from .outcomes import outcomes_html, policy_outcomes
 from .save import save_scenario
 from .sim import PolicyModel
 
@@ -134,6 +135,25 @@ def BankShares(model: PolicyModel):
         if not _no_run(model):
             solara.FigureMatplotlib(
                 figures.bank_shares(model.ecny),
+                format="png",
+                dpi=90,
+                dependencies=[id(model), model.ecny.steps],
+            )
+    return main
+
+
+@solara.component
+def PolicyOutcomes(model: PolicyModel):
+    """The policy outcomes at the current week (the run's end once played through): shares of payments
+    and of M0, fiscal cost, merchants' fee savings, and holders and active users by group."""
+    update_counter.get()
+    with solara.Column(classes=["ecny-outcomes"], style={"width": "100%"}) as main:
+        if not _no_run(model):
+            outcomes = policy_outcomes(model.ecny)
+            solara.Text("Policy outcomes", style={"font-weight": "bold"})
+            solara.HTML(unsafe_innerHTML=outcomes_html(outcomes, model.ecny.week_end))
+            solara.FigureMatplotlib(
+                figures.group_reach(outcomes, model.ecny.week_end),
                 format="png",
                 dpi=90,
                 dependencies=[id(model), model.ecny.steps],

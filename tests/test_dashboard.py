@@ -291,3 +291,27 @@ def test_policy_outcomes_are_the_tidy_tables_national_figures():
     assert "fiscal cost" in outcomes_html(outcomes, model.ecny.week_end)
     fig = figures.group_reach(outcomes, model.ecny.week_end)
     fig.savefig(io.BytesIO(), format="png")
+
+
+def test_cost_per_additional_wallet_and_user_in_the_comparison():
+    from model.dashboard.compare_view import summary_html
+
+    base = scenario()
+    with ThreadPoolExecutor(2) as pool:
+        same = compare.paired_runs(base, base, seeds=2, scale=SCALE, executor=pool)
+        doubled = compare.paired_runs(
+            base, scenario(incentives__lottery_budget_multiplier=2.0), seeds=2, scale=SCALE, executor=pool
+        )
+    assert same.cost_per("app_wallets_opened") is None  # no incentive differs: no cost to divide
+    k = compare.METRICS.index
+    cost = (
+        doubled.variant[:, -1, k("fiscal_cost_cumulative")] - doubled.base[:, -1, k("fiscal_cost_cumulative")]
+    ).mean()
+    wallets = (
+        doubled.variant[:, -1, k("app_wallets_opened")] - doubled.base[:, -1, k("app_wallets_opened")]
+    ).mean()
+    assert cost > 0
+    assert doubled.cost_per("app_wallets_opened") == pytest.approx(cost / wallets)
+    assert doubled.cost_per("active_users") == pytest.approx(cost / doubled.effect("active_users").mean())
+    assert "fiscal cost per additional app wallet" in summary_html(doubled)
+    assert "does not differ" in summary_html(same)

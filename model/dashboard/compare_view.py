@@ -18,7 +18,7 @@ from mesa.visualization.utils import update_counter
 from ..scenario import load_scenario
 from . import figures
 from . import levers as lv
-from .compare import Comparison, paired_runs
+from .compare import COST_PER, Comparison, paired_runs
 from .sim import PolicyModel
 
 MILLION = 1e6
@@ -28,6 +28,8 @@ SHOWN = {
     "personal_wallets_opened": ("wallets opened", MILLION, "m"),
     "merchants_accepting": ("merchants accepting", MILLION, "m"),
     "transaction_value_cumulative": ("transaction value, cumulative", 1e9, "bn yuan"),
+    "app_wallets_opened": ("app wallets", MILLION, "m"),
+    "fiscal_cost_cumulative": ("fiscal cost, cumulative", MILLION, "m yuan"),
 }
 
 
@@ -67,6 +69,10 @@ def summary_html(comparison: Comparison) -> str:
             f"<td {cell}>{row['difference'] / unit:+,.2f} ({row['min'] / unit:+,.2f} to "
             f"{row['max'] / unit:+,.2f})</td><td {cell}>{row['relative_%']:+.1f}%</td></tr>"
         )
+    for metric, what in COST_PER.items():
+        cost = comparison.cost_per(metric)
+        shown = "- (the fiscal cost or the effect does not differ)" if cost is None else f"{cost:,.0f} yuan"
+        rows.append(f"<tr><td>fiscal cost per additional {what}</td><td {cell} colspan=4>{shown}</td></tr>")
     caption = f"Mean of {len(comparison.seeds)} paired seeds; the range is over the pairs."
     return (
         f"<table style='font-size:0.85em;border-collapse:collapse'>{''.join(rows)}</table>"

@@ -315,3 +315,24 @@ def test_cost_per_additional_wallet_and_user_in_the_comparison():
     assert doubled.cost_per("active_users") == pytest.approx(cost / doubled.effect("active_users").mean())
     assert "fiscal cost per additional app wallet" in summary_html(doubled)
     assert "does not differ" in summary_html(same)
+
+
+def test_the_map_shows_every_province_and_the_nationwide_go_live():
+    from model import domain
+
+    model = PolicyModel(nationwide="2021-01-01", scale=4e5)
+    while model.ecny.week_end.year < 2021:
+        model.step()
+    model.step()
+    fig = figures.region_map(model.ecny)
+    ax = fig.axes[0]
+    provinces = set(domain.regions()["province"])
+    assert len(provinces) == 31  # every mainland province has a region on the map
+    plotted = sum(len(c.get_offsets()) for c in ax.collections)
+    assert plotted == len(domain.regions())
+    live = np.array([g.live for g in model.ecny.governments])
+    assert live.all()  # nationwide: every region, inside the pilot or not
+    assert f"{live.sum()} live, {(~model.ecny.pilot_regions).sum()} of them outside" in ax.get_title()
+    before = figures.region_map(PolicyModel(scale=4e5).ecny).axes[0]
+    assert "0 of them outside" in before.get_title()
+    assert any("outside the pilot, not live" in t.get_text() for t in before.get_legend().get_texts())

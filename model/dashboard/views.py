@@ -114,10 +114,18 @@ def _no_run(model: PolicyModel) -> bool:
 
 @solara.component
 def RegionMap(model: PolicyModel):
-    """The pilot regions, sized by population and coloured by adoption at the current week."""
+    """Every region of the mainland, sized by population and coloured by adoption at the current week;
+    a line of text says how many are live (inside the pilot and outside it) for readers of the page."""
     update_counter.get()
     with solara.Column(classes=["ecny-map"]) as main:
         if not _no_run(model):
+            live = np.array([g.live for g in model.ecny.governments])
+            outside = int((live & ~np.asarray(model.ecny.pilot_regions, dtype=bool)).sum())
+            solara.Text(
+                f"{int(live.sum())} of {len(live)} regions live, {outside} outside the pilot",
+                classes=["ecny-map-status"],
+                style={"font-size": "0.85em"},
+            )
             solara.FigureMatplotlib(
                 figures.region_map(model.ecny),
                 format="png",

@@ -32,7 +32,7 @@ CHROMIUM = require_program("chromium", "Debian's chromium: apt-get install chrom
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 SAVED = ARTIFACTS / "saved_scenarios"  # the server's --save-dir, emptied for each run of the tests
-SCALE = 40_000  # residents per agent: coarse, so the nationwide run (every province) steps quickly
+SCALE = 10_000  # residents per agent: the dashboard's default, so the timings are the ones a user sees
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -1,6 +1,7 @@
 """Writing results so that no interruption loses them: whole files, whole folders, one writer at a time.
 
 * ``atomic_write_bytes``: a temporary file beside the target, flushed to disk, renamed over it.
+* ``atomic_create_bytes``: the same, for a new file only: an existing one is never replaced.
 * ``atomic_folder``: a hidden staging folder ``.<name>.<random>.tmp`` beside the target, renamed into place
   when complete; the earlier result is moved to ``.<name>.old`` for the instant between the two renames.
   Writers of one parent folder take turns (``parent_lock``), so whoever holds the lock knows that a
@@ -45,6 +46,25 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def atomic_create_bytes(path: Path, data: bytes) -> None:
+    """Create ``path`` holding ``data``, whole or not at all, and never over an existing file.
+
+    The temporary file is hard-linked to the name (``os.link`` fails if the name exists, even if it was
+    created a moment ago by someone else), where ``os.replace`` would silently replace it:
+    ``FileExistsError`` then, and nothing is left behind.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 @contextmanager

@@ -115,3 +115,26 @@ def test_a_scenario_name_never_becomes_a_path(tmp_path):
     fine.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "what-if.v2"\n')
     spec = load_compare(BASELINE, fine, seeds=1, dates=DATES, overrides=SMALL)
     assert spec.name == "compare_baseline_vs_what-if_v2"
+
+
+def test_compare_writes_the_cost_per_additional_wallet_and_user(tmp_path):
+    more = tmp_path / "more_lotteries.toml"
+    more.write_text(
+        f'extends = "{BASELINE.as_posix()}"\nname = "more"\n[incentives]\nlottery_budget_multiplier = 3.0\n'
+    )
+    day = pd.Timestamp("2022-09-30").date()
+    metrics = ["fiscal_cost_cumulative", "app_wallets_opened", "active_users"]
+    overrides = {"run.scale": 1e6, "run.end": "2022-10-05"}
+    spec = load_compare(BASELINE, more, seeds=2, dates=[day], metrics=metrics, overrides=overrides)
+    folder = run_compare(spec, tmp_path / "out", Options(workers=2, progress=False))
+    costs = pd.read_csv(folder / "cost_per_additional.csv").set_index("per additional")
+    diffs = pd.read_csv(folder / "differences_at_dates.csv").set_index("metric")["difference mean"]
+    assert diffs["fiscal_cost_cumulative"] > 0  # three times the lotteries cost more
+    for metric in ("app_wallets_opened", "active_users"):
+        assert costs.loc[metric, "yuan per additional"] == pytest.approx(
+            diffs["fiscal_cost_cumulative"] / diffs[metric]
+        )
+    # the same scenario twice: no extra cost, nothing to divide
+    spec = load_compare(BASELINE, BASELINE, seeds=2, dates=[day], overrides=overrides)
+    folder = run_compare(spec, tmp_path / "out2", Options(workers=2, progress=False))
+    assert pd.read_csv(folder / "cost_per_additional.csv")["yuan per additional"].isna().all()

@@ -33,7 +33,7 @@ def test_lever_defaults_are_the_scenario_values():
     assert defaults["operator_count"] == lv.operator_total(s) == len(s.banks.operators)
     assert defaults["merchant_fee"] == s.incumbents.merchant_fee
     # the defaults as overrides leave the scenario unchanged (operator_count: "all 11" instead of unset)
-    same = scenario(**{k.replace(".", "__"): x for k, x in lv.overrides(defaults).items()}).dump()
+    same = scenario(**{k.replace(".", "__"): x for k, x in lv.overrides(defaults, s).items()}).dump()
     same["banks"]["operator_count"] = None
     assert same == s.dump()
 
@@ -207,7 +207,7 @@ def test_views_render_in_process():
 
     model = PolicyModel(scale=SCALE)
     model.step()
-    for component in (views.Overview, views.RegionMap, views.BankShares):
+    for component in (views.Overview, views.RegionMap, views.BankShares, views.PolicyOutcomes):
         box, rc = solara.render(component(model), handle_error=False)
         assert len(rc.find(ipywidgets.Image).widgets) == 1  # the figure, as a PNG
         rc.close()
@@ -221,3 +221,118 @@ def test_views_render_in_process():
     for component, _page in make_compare_views(2):
         box, rc = solara.render(component(model), handle_error=False)
         rc.close()
+
+
+def test_levers_of_the_2026_reforms_and_the_horizon():
+    from model.scenario import Wallets
+
+    outlook = scenario("outlook_2030")
+    params = lv.model_params(outlook, {})
+    assert params["new_operators"] == {
+        "type": "Checkbox",
+        "label": lv.BY_NAME["new_operators"].label,
+        "value": True,
+    }
+    assert "new_operators" not in lv.model_params(scenario(), {})  # baseline: no 2026 operators to switch
+    assert params["nationwide"]["values"] == ["never", *(f"{y}-01-01" for y in range(2021, 2031))]
+    assert params["run_end"]["values"] == [f"{y}-12-31" for y in range(2025, 2031)]
+    assert params["run_end"]["value"] == "2030-12-31"
+    bounds = {type(m).__name__: m for m in Wallets.model_fields["interest_rate"].metadata}
+    assert (params["interest_rate"]["min"], params["interest_rate"]["max"]) == (
+        bounds["Ge"].ge,
+        bounds["Le"].le,
+    )
+    assert "2026-01-01" in params["interest_start"]["values"]
+    off = lv.overrides({"new_operators": False}, outlook)
+    assert len(off) == 12 and set(off.values()) == {"never"}
+    on = lv.overrides({"new_operators": True}, scenario("outlook_no_new_operators"))
+    assert set(on.values()) == {"2026-04-02"}  # back to the published date
+
+
+def test_switching_the_new_operators_off_is_the_shipped_what_if():
+    model = PolicyModel(new_operators=False, scenario_file=SCENARIOS / "outlook_2030.toml", scale=SCALE)
+    assert model.changed_levers() == {"new_operators": (True, False)}
+    made = model.ecny.config.dump()
+    shipped = scenario("outlook_no_new_operators").dump()
+    for dump in (made, shipped):
+        dump.pop("name"), dump.pop("description")
+    assert made == shipped
+
+
+def test_nationwide_and_run_end_levers_reach_the_model():
+    model = PolicyModel(nationwide="2021-01-01", run_end="2026-12-31", interest_rate=0.01, scale=SCALE)
+    assert model.error is None
+    config = model.ecny.config
+    assert str(config.pilot.nationwide) == "2021-01-01" and str(config.run.end) == "2026-12-31"
+    assert config.wallets.interest_rate == 0.01
+    assert model.ecny.dates[-1].year == 2026
+    refused = PolicyModel(interest_rate=0.2, scale=SCALE)
+    assert refused.ecny is None and "wallets.interest_rate" in refused.error
+
+
+def test_policy_outcomes_are_the_tidy_tables_national_figures():
+    from model.dashboard.outcomes import outcomes_html, policy_outcomes
+    from model.metrics import tidy_timeseries
+
+    model = PolicyModel(lottery_budget_multiplier=2.0, scale=SCALE)
+    assert set(policy_outcomes(model.ecny).values()) == {0.0}  # before the first step
+    for _ in range(120):
+        model.step()
+    outcomes = policy_outcomes(model.ecny)
+    frame = tidy_timeseries(model.ecny)
+    national = frame[(frame["region"] == "national") & (frame["date"] == frame["date"].max())]
+    expected = national.set_index("metric")["value"]
+    for metric, value in outcomes.items():
+        assert np.isclose(value, expected[metric], rtol=1e-9), metric
+    assert outcomes["fiscal_cost_cumulative"] > 0 and outcomes["ecny_share_of_retail"] > 0
+    assert outcomes["citizens_with_wallet:urban"] + outcomes["citizens_with_wallet:rural"] == pytest.approx(
+        national.set_index("metric")["value"]["citizens_with_wallet"]
+    )
+    assert "fiscal cost" in outcomes_html(outcomes, model.ecny.week_end)
+    fig = figures.group_reach(outcomes, model.ecny.week_end)
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def test_cost_per_additional_wallet_and_user_in_the_comparison():
+    from model.dashboard.compare_view import summary_html
+
+    base = scenario()
+    with ThreadPoolExecutor(2) as pool:
+        same = compare.paired_runs(base, base, seeds=2, scale=SCALE, executor=pool)
+        doubled = compare.paired_runs(
+            base, scenario(incentives__lottery_budget_multiplier=2.0), seeds=2, scale=SCALE, executor=pool
+        )
+    assert same.cost_per("app_wallets_opened") is None  # no incentive differs: no cost to divide
+    k = compare.METRICS.index
+    cost = (
+        doubled.variant[:, -1, k("fiscal_cost_cumulative")] - doubled.base[:, -1, k("fiscal_cost_cumulative")]
+    ).mean()
+    wallets = (
+        doubled.variant[:, -1, k("app_wallets_opened")] - doubled.base[:, -1, k("app_wallets_opened")]
+    ).mean()
+    assert cost > 0
+    assert doubled.cost_per("app_wallets_opened") == pytest.approx(cost / wallets)
+    assert doubled.cost_per("active_users") == pytest.approx(cost / doubled.effect("active_users").mean())
+    assert "fiscal cost per additional app wallet" in summary_html(doubled)
+    assert "does not differ" in summary_html(same)
+
+
+def test_the_map_shows_every_province_and_the_nationwide_go_live():
+    from model import domain
+
+    model = PolicyModel(nationwide="2021-01-01", scale=4e5)
+    while model.ecny.week_end.year < 2021:
+        model.step()
+    model.step()
+    fig = figures.region_map(model.ecny)
+    ax = fig.axes[0]
+    provinces = set(domain.regions()["province"])
+    assert len(provinces) == 31  # every mainland province has a region on the map
+    plotted = sum(len(c.get_offsets()) for c in ax.collections)
+    assert plotted == len(domain.regions())
+    live = np.array([g.live for g in model.ecny.governments])
+    assert live.all()  # nationwide: every region, inside the pilot or not
+    assert f"{live.sum()} live, {(~model.ecny.pilot_regions).sum()} of them outside" in ax.get_title()
+    before = figures.region_map(PolicyModel(scale=4e5).ecny).axes[0]
+    assert "0 of them outside" in before.get_title()
+    assert any("outside the pilot, not live" in t.get_text() for t in before.get_legend().get_texts())

@@ -2,7 +2,9 @@
 driven by Playwright (``executable_path``, headless; never ``playwright install``).
 
 One page goes through what a policy user does: look at the first paint, move a lever, Reset, step, play to
-the end, compare with the baseline; another sets a bad lever and sees it refused while the app carries on.
+the end, compare with the baseline; another sets a bad lever and sees it refused while the app carries on;
+a third sets the nationwide go-live, runs until regions outside the pilot are live, and saves the levers as
+a scenario file that ``run.py`` loads.
 Screenshots and the measured timings go to ``test-artifacts/`` (git-ignored).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,11 +24,15 @@ from pathlib import Path
 import pytest
 from conftest import require_module, require_program
 
+from model.scenario import load_scenario
+
 sync_api = require_module("playwright.sync_api")
 CHROMIUM = require_program("chromium", "Debian's chromium: apt-get install chromium (.ci/run does)")
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+SAVED = ARTIFACTS / "saved_scenarios"  # the server's --save-dir, emptied for each run of the tests
+SCALE = 10_000  # residents per agent: the dashboard's default, so the timings are the ones a user sees
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -54,11 +61,26 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def server():
     ARTIFACTS.mkdir(exist_ok=True)
+    if SAVED.exists():
+        shutil.rmtree(SAVED)
+    SAVED.mkdir()
     port = _free_port()
     log = (ARTIFACTS / "dashboard_server.log").open("w")
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "run.py", "dashboard", "--port", str(port), "--compare-seeds", "2"],
+        [
+            sys.executable,
+            "run.py",
+            "dashboard",
+            "--port",
+            str(port),
+            "--compare-seeds",
+            "2",
+            "--scale",
+            str(SCALE),
+            "--save-dir",
+            str(SAVED),
+        ],  # fmt: skip
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -216,5 +238,37 @@ def test_a_bad_lever_is_refused_and_the_app_keeps_running(server, browser):
     page.wait_text(".ecny-levers", "Wave 4 go-live: 2023-01-01")
     page.click("Step")
     page.wait_text(".ecny-status", "week 13 of 300")
+    assert page.errors == [], page.errors
+    page.page.close()
+
+
+def test_a_nationwide_run_and_saving_its_levers(server, browser):
+    page = Page(browser, server.url)
+    page.open()
+    assert "0 outside the pilot" in page.text(".ecny-map-status")
+    page.select("Nationwide go-live", "2021-01-01")
+    page.click("Reset")
+    page.wait_text(".ecny-levers", "Nationwide go-live (every province): 2021-01-01")
+    for week in (13, 26, 39, 52):  # four render intervals: into 2021
+        page.click("Step")
+        page.wait_text(".ecny-status", f"week {week} of 300", timeout=60)
+    status = page.text(".ecny-map-status")
+    _, _, outside = status.partition(" regions live, ")
+    assert int(outside.split()[0]) > 0, status  # regions outside the pilot are live
+    page.page.screenshot(path=str(ARTIFACTS / "dashboard_nationwide.png"), full_page=True)
+
+    page.page.locator(".ecny-save input").fill("nationwide_from_browser")
+    page.click("Save scenario")
+    page.wait_text(".ecny-saved", "nationwide_from_browser.toml")
+    saved = SAVED / "nationwide_from_browser.toml"
+    scenario = load_scenario(saved)
+    assert scenario.name == "nationwide_from_browser" and str(scenario.pilot.nationwide) == "2021-01-01"
+    assert scenario.dump()["pilot"] == {
+        **load_scenario(ROOT / "scenarios" / "baseline.toml").dump()["pilot"],
+        "nationwide": "2021-01-01",
+    }
+    page.click("Save scenario")  # a second time: refused, the file stays as it was
+    page.wait_text(".ecny-save-error", "exists: nothing was written")
+    assert load_scenario(saved) == scenario
     assert page.errors == [], page.errors
     page.page.close()

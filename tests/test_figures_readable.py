@@ -125,11 +125,11 @@ def test_dashboard_axis_labels_lie_inside_their_figures():
 
 
 def test_the_what_if_figure_titles_do_not_overlap():
-    from model.dashboard.compare import Comparison
+    from model.dashboard.compare import METRICS, Comparison
     from model.dashboard.figures import paired_difference
 
     dates = pd.date_range("2020-04-01", periods=30, freq="7D")
-    values = np.cumsum(np.ones((2, 30, 5)), axis=1)
+    values = np.cumsum(np.ones((2, 30, len(METRICS))), axis=1)
     comparison = Comparison([1, 2], dates, values, values * 1.1, 1e6)
     fig = paired_difference(comparison, title="banks.target_intensity 1.0 -> 2.0")
     renderer = rendered(fig)

@@ -6,7 +6,8 @@ sweep), so the difference of a pair keeps the effect of what differs and cancels
 weight, from the same root seed) applied to both A and B: the intervals then hold parameter uncertainty
 as well as the model's own noise, and every pair still shares its seed and its parameters. The runs go
 through the sweep machinery (``<folder>/runs``: local processes or Dask, resumable). Writes the paired
-differences over time (median, 50% and 90% bands), a table at chosen dates, the levers that differ
+differences over time (median, 50% and 90% bands), a table at chosen dates, the fiscal cost per
+additional app wallet and active user (``cost_per_additional``), the levers that differ
 (``levers_differ.csv``, also ``run.py diff``), the figures and ``report.html``.
 """
 
@@ -29,6 +30,9 @@ from .outcomes import Outcome, check_date, check_metric, probe
 from .spec import Checker
 
 ROOT = Path(__file__).resolve().parents[2]
+FISCAL = "fiscal_cost_cumulative"
+# what an incentive buys: its fiscal cost per additional app wallet and per additional active user
+COST_PER = ("app_wallets_opened", "active_users")
 ENSEMBLE = ROOT / "scenarios" / "ensemble.csv"
 
 
@@ -89,8 +93,13 @@ def load_compare(
     )  # fmt: skip
 
 
+def kept_metrics(spec: CompareSpec) -> tuple[str, ...]:
+    """The metrics asked for, and those the cost per additional wallet and user is computed from."""
+    return tuple(dict.fromkeys((*spec.metrics, FISCAL, *COST_PER)))
+
+
 def compare_sweep(spec: CompareSpec):
-    keep = Keep(metrics=spec.metrics, regions=("national",))
+    keep = Keep(metrics=kept_metrics(spec), regions=("national",))
     common = dict(
         method="compare",
         overrides=spec.overrides,
@@ -120,25 +129,50 @@ def _roles(runs: pd.DataFrame, spec: CompareSpec) -> pd.DataFrame:
     return runs.assign(scenario=pd.Categorical(role, categories=[a, b]))
 
 
+def _pairs(runs: pd.DataFrame, spec: CompareSpec, metric: str, day: date) -> tuple[np.ndarray, np.ndarray]:
+    """A's and B's national ``metric`` on ``day``, one entry per replication both have."""
+    a, b = spec.labels
+    outcome = Outcome(metric, "national", day)
+    frame = runs[runs["metric"] == metric]
+    values = {
+        (s, r): outcome.read(g) for (s, r), g in frame.groupby(["scenario", "replication"], observed=True)
+    }
+    reps = sorted({r for (_, r) in values if (a, r) in values and (b, r) in values})
+    return np.array([values[(a, r)] for r in reps]), np.array([values[(b, r)] for r in reps])
+
+
+def cost_table(runs: pd.DataFrame, spec: CompareSpec) -> pd.DataFrame:
+    """Per date: B's extra fiscal cost per additional app wallet and per additional active user.
+
+    cost per additional X = mean paired difference in cumulative fiscal cost / mean paired difference in X
+    (a ratio of means: one pair with almost no effect cannot blow it up). Empty (NaN) when B does not
+    change the fiscal cost (no incentive differs) or does not change X."""
+    rows = []
+    for day in spec.dates:
+        fa, fb = _pairs(runs, spec, FISCAL, day)
+        cost = float((fb - fa).mean())
+        for metric in COST_PER:
+            xa, xb = _pairs(runs, spec, metric, day)
+            gain = float((xb - xa).mean())
+            rows.append({
+                "per additional": metric, "date": day.isoformat(), "pairs": len(xa),
+                "fiscal cost difference mean": cost, "difference mean": gain,
+                "yuan per additional": cost / gain if cost != 0 and gain != 0 else np.nan,
+            })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
 def difference_table(runs: pd.DataFrame, spec: CompareSpec) -> pd.DataFrame:
     """Per metric and date: A and B (median, 90%), and the paired difference B - A with its interval."""
     a, b = spec.labels
     rows = []
     for metric in spec.metrics:
-        frame = runs[runs["metric"] == metric]
         for day in spec.dates:
-            outcome = Outcome(metric, "national", day)
-            values = {
-                (s, r): outcome.read(g)
-                for (s, r), g in frame.groupby(["scenario", "replication"], observed=True)
-            }
-            reps = sorted({r for (_, r) in values if (a, r) in values and (b, r) in values})
-            va = np.array([values[(a, r)] for r in reps])
-            vb = np.array([values[(b, r)] for r in reps])
+            va, vb = _pairs(runs, spec, metric, day)
             d = vb - va
             q = lambda x, p: float(np.quantile(x, p))  # noqa: E731
             rows.append({
-                "metric": metric, "date": day.isoformat(), "pairs": len(reps),
+                "metric": metric, "date": day.isoformat(), "pairs": len(va),
                 f"{a} median": q(va, 0.5), f"{b} median": q(vb, 0.5),
                 "difference mean": float(d.mean()), "difference median": q(d, 0.5),
                 "difference p05": q(d, 0.05), "difference p95": q(d, 0.95),
@@ -166,11 +200,12 @@ def run_compare(spec: CompareSpec, out: str | Path = "results", options: Options
     folder = AnalysisFolder(out, spec.name, "compare")
     folder.prepare(options)
     sweep_folder = folder.run(compare_sweep(spec), options)
-    _, runs = load_results(sweep_folder, metrics=list(spec.metrics), regions=["national"])
+    _, runs = load_results(sweep_folder, metrics=list(kept_metrics(spec)), regions=["national"])
     runs = _roles(runs, spec)
     folder.clear_outputs()
     folder.write_table(spec.levers, "levers_differ")
     folder.write_table(difference_table(runs, spec), "differences_at_dates")
+    folder.write_table(cost_table(runs, spec), "cost_per_additional")
     folder.write_table(bands_over_time(runs, spec), "differences")
     figures.compare_charts(runs, spec, folder.path)
     what = f"{spec.labels[1]} ({spec.b}) minus {spec.labels[0]} ({spec.a}), paired by seed"

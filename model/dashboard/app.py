@@ -34,6 +34,8 @@ components = [
     (views.RegionMap, 0),
     (views.BankShares, 0),
     sector_plot,
+    (views.PolicyOutcomes, 0),
+    (views.make_save_view(settings.save_folder), 0),
     *make_compare_views(settings.compare_seeds),
 ]
 views.start_baseline(settings.scenario, settings.seed, settings.scale)

@@ -42,6 +42,11 @@ def parser() -> argparse.ArgumentParser:
         default=DEFAULT_COMPARE_SEEDS,
         help=f"paired seeds in the comparison with the baseline (default {DEFAULT_COMPARE_SEEDS})",
     )
+    p.add_argument(
+        "--save-dir",
+        type=Path,
+        help="folder the Save button writes scenario files to (default: the scenario file's folder)",
+    )
     return p
 
 
@@ -79,11 +84,13 @@ def dashboard_command(argv: list[str]) -> int:
         raise InputError(f"--port {args.port}: a port number from 0 to 65535")
     if args.compare_seeds < 1:
         raise InputError(f"--compare-seeds {args.compare_seeds}: at least 1")
+    if args.save_dir is not None and not args.save_dir.is_dir():
+        raise InputError(f"--save-dir {args.save_dir}: no such folder")
     scenario_path = args.scenario or default_scenario()
     scenario = load_scenario(scenario_path)  # a bad file stops here, exit code 2
     at_scale = load_scenario(scenario_path, {"run.scale": args.scale})  # so is a scale it cannot hold
     footprint.check_fits(at_scale, what="--scale")
-    settings = Settings(scenario_path, args.scale, args.seed, args.compare_seeds)
+    settings = Settings(scenario_path, args.scale, args.seed, args.compare_seeds, args.save_dir)
     os.environ.update(settings.to_env())
     # no telemetry and no version check: both call out to the internet, which a dashboard must not need
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")

@@ -30,7 +30,12 @@ METRICS = (
     "personal_wallets_opened",
     "merchants_accepting",
     "transaction_value_cumulative",
+    "app_wallets_opened",
+    "fiscal_cost_cumulative",
 )
+FISCAL = "fiscal_cost_cumulative"
+# what an incentive buys: its fiscal cost per additional app wallet and per additional active user
+COST_PER = {"app_wallets_opened": "app wallet", "active_users": "active user"}
 _cache: dict[tuple[str, int, float], pd.DataFrame] = {}
 _cache_lock = threading.Lock()
 
@@ -67,6 +72,16 @@ class Comparison:
             return pd.Series(diff[:, -1], index=self.seeds, name=metric)
         weeks = np.asarray(self.dates.year == year)
         return pd.Series(diff[:, weeks].mean(axis=1), index=self.seeds, name=metric)
+
+    def cost_per(self, metric: str) -> float | None:
+        """Fiscal cost per additional ``metric`` at the last week: mean paired difference in cumulative
+        fiscal cost / mean paired difference in ``metric`` (a ratio of means, which a seed with almost
+        no effect cannot blow up). None when the levers do not change the fiscal cost (no incentive
+        differs) or do not change ``metric``."""
+        cost, gain = self.effect(FISCAL).mean(), self.effect(metric).mean()
+        if cost == 0 or gain == 0:
+            return None
+        return float(cost / gain)
 
     def summary(self, year: int | None = None) -> pd.DataFrame:
         """One row per metric: base and variant means, the mean paired difference, its spread over seeds

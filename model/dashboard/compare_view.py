@@ -18,7 +18,7 @@ from mesa.visualization.utils import update_counter
 from ..scenario import load_scenario
 from . import figures
 from . import levers as lv
-from .compare import Comparison, paired_runs
+from .compare import COST_PER, Comparison, paired_runs
 from .sim import PolicyModel
 
 MILLION = 1e6
@@ -28,16 +28,19 @@ SHOWN = {
     "personal_wallets_opened": ("wallets opened", MILLION, "m"),
     "merchants_accepting": ("merchants accepting", MILLION, "m"),
     "transaction_value_cumulative": ("transaction value, cumulative", 1e9, "bn yuan"),
+    "app_wallets_opened": ("app wallets", MILLION, "m"),
+    "fiscal_cost_cumulative": ("fiscal cost, cumulative", MILLION, "m yuan"),
 }
 
 
 @solara.lab.task(prefer_threaded=True)
 def compare_task(
-    scenario_file: str, levers: dict[str, Any], seeds: int, scale: float
+    scenario_file: str, levers: dict[str, Any], overrides: dict[str, Any], seeds: int, scale: float
 ) -> tuple[dict[str, Any], Comparison]:
-    """Both scenarios on ``seeds`` paired seeds; returns the levers it was run for and the comparison."""
+    """Both scenarios on ``seeds`` paired seeds (the variant: the file with the model's ``overrides``);
+    returns the levers it was run for and the comparison."""
     base = load_scenario(scenario_file)
-    variant = load_scenario(scenario_file, lv.overrides(levers))
+    variant = load_scenario(scenario_file, overrides)
 
     def progress(done: int, total: int) -> bool:
         compare_task.progress = 100.0 * done / total if total else 100.0
@@ -66,6 +69,10 @@ def summary_html(comparison: Comparison) -> str:
             f"<td {cell}>{row['difference'] / unit:+,.2f} ({row['min'] / unit:+,.2f} to "
             f"{row['max'] / unit:+,.2f})</td><td {cell}>{row['relative_%']:+.1f}%</td></tr>"
         )
+    for metric, what in COST_PER.items():
+        cost = comparison.cost_per(metric)
+        shown = "- (the fiscal cost or the effect does not differ)" if cost is None else f"{cost:,.0f} yuan"
+        rows.append(f"<tr><td>fiscal cost per additional {what}</td><td {cell} colspan=4>{shown}</td></tr>")
     caption = f"Mean of {len(comparison.seeds)} paired seeds; the range is over the pairs."
     return (
         f"<table style='font-size:0.85em;border-collapse:collapse'>{''.join(rows)}</table>"
@@ -103,7 +110,7 @@ def make_compare_views(seeds: int) -> list:
                 "Compare with baseline",
                 color="primary",
                 on_click=lambda: compare_task(
-                    str(model.scenario_file), dict(model.levers), seeds, model.scale
+                    str(model.scenario_file), dict(model.levers), model.overrides(), seeds, model.scale
                 ),
                 disabled=compare_task.pending,
                 classes=["ecny-compare-button"],

@@ -71,10 +71,13 @@ def s_curve(ecny: EcnyModel, baseline: dict[str, np.ndarray] | None = None) -> F
 
 
 def region_map(ecny: EcnyModel) -> Figure:
-    """Pilot regions at their coordinates: area by population, colour by the share with a wallet.
+    """Every region of the mainland at its coordinates: area by population, colour by the share with a
+    wallet once live.
 
-    Regions not yet live are hollow. There is no base map (the dashboard works offline); longitude and
-    latitude axes are enough to recognise the coast and the inland pilots.
+    Pilot regions not yet live are hollow grey; the rest of the mainland (outside the pilot, live only
+    with a nationwide or provincial go-live) is hollow and dashed while not live, so a nationwide lever
+    shows as the whole country filling in. There is no base map (the dashboard works offline); longitude
+    and latitude axes are enough to recognise the coast and the inland regions.
     """
     frame = domain.regions()
     pop = frame["population_2020"].to_numpy(np.float64)
@@ -83,18 +86,25 @@ def region_map(ecny: EcnyModel) -> Figure:
     else:
         share = np.zeros(len(pop))
     live = np.array([g.live for g in ecny.governments])
+    pilot = np.asarray(ecny.pilot_regions, dtype=bool)
     fig = Figure(figsize=(6.4, 4.1))
     ax = fig.add_axes((0.11, 0.12, 0.7, 0.81))
     colorbar_axes = fig.add_axes((0.85, 0.15, 0.025, 0.7))
     size = 1500 * pop / pop.max()
-    ax.scatter(
-        frame["lon"][~live],
-        frame["lat"][~live],
-        s=size[~live],
-        facecolors="none",
-        edgecolors="0.55",
-        linewidths=0.8,
-    )
+    for group, style, label in (
+        (~live & pilot, "solid", "pilot, not yet live"),
+        (~live & ~pilot, "dashed", "outside the pilot, not live"),
+    ):
+        ax.scatter(
+            frame["lon"][group],
+            frame["lat"][group],
+            s=size[group],
+            facecolors="none",
+            edgecolors="0.55",
+            linewidths=0.8,
+            linestyles=style,
+            label=f"{label} ({int(group.sum())})",
+        )
     dots = ax.scatter(
         frame["lon"][live],
         frame["lat"][live],
@@ -121,9 +131,11 @@ def region_map(ecny: EcnyModel) -> Figure:
     ax.set_ylabel("latitude")
     ax.set_aspect(1.15, adjustable="datalim")
     ax.grid(alpha=0.3)
-    n_live = int(live.sum())
+    ax.legend(loc="lower right", fontsize=6, markerscale=0.3)
+    outside = int((live & ~pilot).sum())
     ax.set_title(
-        f"Pilot regions, {ecny.week_end}: {n_live} of {len(live)} live (hollow: not yet; area: population)",
+        f"All {len(live)} regions, {ecny.week_end}: {int(live.sum())} live, {outside} of them outside "
+        "the pilot (area: population)",
         fontsize=9,
     )
     return fig
@@ -162,7 +174,7 @@ def step_axis_as_dates(start: date, step_days: int, steps: int):
     def post_process(ax) -> None:
         ax.figure.set_size_inches(6.4, 4.0)  # Mesa's default 6.4 x 4.8 overflows its grid cell
         ax.figure.set_dpi(90)
-        ax.set_xlim(0, steps)
+        ax.set_xlim(0, max(steps, ax.get_xlim()[1]))  # the run-end lever may outrun the file's
         ax.xaxis.set_major_formatter(FuncFormatter(label))
         ax.tick_params(axis="x", labelsize=7)
         ax.set_ylabel("% of merchants in live regions accepting", fontsize=8)
@@ -194,4 +206,23 @@ def paired_difference(comparison, title: str = "") -> Figure:
         ax.legend(fontsize=7, loc="upper left")
     if title:
         titled(fig, title, size=10)
+    return fig
+
+
+def group_reach(outcomes: dict[str, float], week_end) -> Figure:
+    """Holders and active users by age group, urban/rural and income quintile: who the policy reaches."""
+    from .outcomes import GROUP_LABELS
+
+    fig = Figure(figsize=(6.4, 3.2))
+    fig.subplots_adjust(left=0.1, right=0.98, top=0.88, bottom=0.2)
+    ax = fig.subplots()
+    x = np.arange(len(GROUP_LABELS))
+    for offset, (metric, label, color) in zip((-0.2, 0.2), (CURVES[1], CURVES[2]), strict=True):
+        values = [outcomes[f"{metric}:{group}"] / MILLION for group in GROUP_LABELS]
+        ax.bar(x + offset, values, width=0.4, color=color, label=label)
+    ax.set_xticks(x, list(GROUP_LABELS.values()), fontsize=7, rotation=30)
+    ax.set_ylabel("millions")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(f"Who is reached, week ending {week_end}", fontsize=10)
     return fig

@@ -21,6 +21,7 @@ ENV = {
     "scale": "ECNY_DASHBOARD_SCALE",
     "seed": "ECNY_DASHBOARD_SEED",
     "compare_seeds": "ECNY_DASHBOARD_COMPARE_SEEDS",
+    "save_dir": "ECNY_DASHBOARD_SAVE_DIR",
 }
 
 
@@ -30,6 +31,12 @@ class Settings:
     scale: float = DEFAULT_SCALE
     seed: int | None = None  # None: the scenario's run.seed
     compare_seeds: int = DEFAULT_COMPARE_SEEDS
+    save_dir: Path | None = None  # where "Save" writes scenario files; None: beside the scenario file
+
+    @property
+    def save_folder(self) -> Path:
+        """Beside the start file by default, so the saved file says ``extends = "baseline.toml"``."""
+        return Path(self.save_dir) if self.save_dir is not None else Path(self.scenario).resolve().parent
 
     def to_env(self) -> dict[str, str]:
         env = {
@@ -39,6 +46,8 @@ class Settings:
         }
         if self.seed is not None:
             env[ENV["seed"]] = str(int(self.seed))
+        if self.save_dir is not None:
+            env[ENV["save_dir"]] = str(Path(self.save_dir).resolve())
         return env
 
 
@@ -57,4 +66,5 @@ def from_env(environ: dict[str, str] | None = None) -> Settings:
         scale=float(env.get(ENV["scale"]) or DEFAULT_SCALE),
         seed=int(seed) if seed else None,
         compare_seeds=int(env.get(ENV["compare_seeds"]) or DEFAULT_COMPARE_SEEDS),
+        save_dir=Path(env[ENV["save_dir"]]) if env.get(ENV["save_dir"]) else None,
     )

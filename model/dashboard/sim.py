@@ -76,6 +76,11 @@ class PolicyModel(mesa.Model):
         merchant_fee: float | None = None,
         payroll_share: float | None = None,
         interoperability_date: str | None = None,
+        nationwide: str | None = None,
+        interest_rate: float | None = None,
+        interest_start: str | None = None,
+        new_operators: bool | None = None,
+        run_end: str | None = None,
         scenario_file: str | Path | None = None,
         seed: int | None = None,
         scale: float = DEFAULT_SCALE,
@@ -103,10 +108,12 @@ class PolicyModel(mesa.Model):
         )
         self.sectors = dict.fromkeys(SECTORS[:OUTLETS], 0.0)
         try:
-            scenario = load_scenario(self.scenario_file, lv.overrides(self.levers))
-            self.ecny = EcnyModel(scenario, seed=seed, scale=scale, engine="vectorized")
+            self.start = load_scenario(self.scenario_file)
+            self.baseline_levers = lv.lever_defaults(self.start)
+            self.what_if = load_scenario(self.scenario_file, self.overrides())
+            self.ecny = EcnyModel(self.what_if, seed=seed, scale=scale, engine="vectorized")
         except ScenarioError as exc:
-            lever = next((lv_ for lv_ in lv.LEVERS if lv_.key == exc.key), None)
+            lever = next((x for x in lv.LEVERS if f"{exc.key}.".startswith(f"{x.key}.")), None)
             self.error = (
                 f"{lever.label} ({exc.key}) = {show(exc.value)}: {exc.allowed}" if lever else str(exc)
             )
@@ -116,7 +123,6 @@ class PolicyModel(mesa.Model):
             self.error = str(exc)
             self.running = False
             return
-        self.baseline_levers = lv.lever_defaults(load_scenario(self.scenario_file))
 
     @property
     def finished(self) -> bool:
@@ -138,6 +144,13 @@ class PolicyModel(mesa.Model):
         self.datacollector.collect(self)
         if self.finished:
             self.running = False
+
+    def overrides(self) -> dict[str, Any]:
+        """The scenario overrides of the levers that differ from the file, and only those: a lever at the
+        file's value is not restated (``operator_count`` = "all N" would cut operators a switch adds), so
+        the run's scenario is the file plus exactly what a saved scenario file states."""
+        moved = lv.changed(self.levers, self.baseline_levers)
+        return lv.overrides({name: self.levers[name] for name in moved}, self.start)
 
     def changed_levers(self) -> dict[str, tuple[Any, Any]]:
         """Levers that differ from the scenario file: name -> (file's value, this run's)."""

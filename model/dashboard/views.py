@@ -13,10 +13,13 @@ import numpy as np
 import solara
 from mesa.visualization.utils import update_counter
 
+from ..errors import InputError, ScenarioError
 from ..model import EcnyModel
 from ..scenario import load_scenario
 from . import figures
 from .levers import BY_NAME
+from .outcomes import outcomes_html, policy_outcomes
+from .save import save_scenario
 from .sim import PolicyModel
 
 # Vuetify shows a slider's value only while it is dragged; a policy user should read every lever at a
@@ -111,10 +114,18 @@ def _no_run(model: PolicyModel) -> bool:
 
 @solara.component
 def RegionMap(model: PolicyModel):
-    """The pilot regions, sized by population and coloured by adoption at the current week."""
+    """Every region of the mainland, sized by population and coloured by adoption at the current week;
+    a line of text says how many are live (inside the pilot and outside it) for readers of the page."""
     update_counter.get()
     with solara.Column(classes=["ecny-map"]) as main:
         if not _no_run(model):
+            live = np.array([g.live for g in model.ecny.governments])
+            outside = int((live & ~np.asarray(model.ecny.pilot_regions, dtype=bool)).sum())
+            solara.Text(
+                f"{int(live.sum())} of {len(live)} regions live, {outside} outside the pilot",
+                classes=["ecny-map-status"],
+                style={"font-size": "0.85em"},
+            )
             solara.FigureMatplotlib(
                 figures.region_map(model.ecny),
                 format="png",
@@ -137,3 +148,65 @@ def BankShares(model: PolicyModel):
                 dependencies=[id(model), model.ecny.steps],
             )
     return main
+
+
+@solara.component
+def PolicyOutcomes(model: PolicyModel):
+    """The policy outcomes at the current week (the run's end once played through): shares of payments
+    and of M0, fiscal cost, merchants' fee savings, and holders and active users by group."""
+    update_counter.get()
+    with solara.Column(classes=["ecny-outcomes"], style={"width": "100%"}) as main:
+        if not _no_run(model):
+            outcomes = policy_outcomes(model.ecny)
+            solara.Text("Policy outcomes", style={"font-weight": "bold"})
+            solara.HTML(unsafe_innerHTML=outcomes_html(outcomes, model.ecny.week_end))
+            solara.FigureMatplotlib(
+                figures.group_reach(outcomes, model.ecny.week_end),
+                format="png",
+                dpi=90,
+                dependencies=[id(model), model.ecny.steps],
+            )
+    return main
+
+
+def make_save_view(folder: Path):
+    """The Save component, writing to ``folder`` (the server's ``--save-dir``)."""
+
+    @solara.component
+    def SaveScenario(model: PolicyModel):
+        """Save the levers in effect (those of the last Reset) as a scenario file for ``run.py``."""
+        update_counter.get()
+        name, set_name = solara.use_state(f"{model.scenario_file.stem}_dashboard")
+        outcome, set_outcome = solara.use_state(("", ""))
+
+        def save() -> None:
+            try:
+                path = save_scenario(model.scenario_file, model.overrides(), name, folder, model.scale)
+            except (InputError, ScenarioError) as exc:
+                set_outcome(("error", f"Not saved: {exc}"))
+            else:
+                set_outcome(("ok", f"Saved {path}: run it with python run.py {path}"))
+
+        with solara.Column(classes=["ecny-save"], style={"width": "100%"}) as main:
+            solara.Text("Save the levers as a scenario", style={"font-weight": "bold"})
+            solara.Text(
+                f"Writes {folder}/<name>.toml, extending {model.scenario_file.name} with the levers in "
+                "effect (press Reset after moving one). An existing file is never replaced.",
+                style={"font-size": "0.85em"},
+            )
+            solara.InputText("Scenario name", value=name, on_value=set_name, continuous_update=True)
+            solara.Button(
+                "Save scenario",
+                color="primary",
+                on_click=save,
+                disabled=model.error is not None,
+                classes=["ecny-save-button"],
+            )
+            kind, text = outcome
+            if kind == "ok":
+                solara.Success(text, classes=["ecny-saved"])
+            elif kind == "error":
+                solara.Error(text, classes=["ecny-save-error"])
+        return main
+
+    return SaveScenario

@@ -6,10 +6,11 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from conftest import SCENARIOS, VECTOR_SCALE
+from conftest import BASELINE, SCENARIOS, VECTOR_SCALE
 
 from model.cli import main
 from model.dashboard.save import save_scenario
+from model.dashboard.settings import Settings
 from model.dashboard.sim import PolicyModel
 from model.errors import InputError
 from model.scenario import ScenarioError, load_scenario
@@ -94,3 +95,13 @@ def test_the_save_button_writes_the_file_and_refuses_a_second_time(tmp_path):
 def test_the_dashboard_command_checks_the_save_folder(tmp_path, capsys):
     assert main(["dashboard", "--save-dir", str(tmp_path / "nope")]) == 2
     assert "--save-dir" in capsys.readouterr().err
+
+
+def test_the_default_save_folder_is_made_beside_the_start_file_and_the_file_runs(tmp_path):
+    start = tmp_path / "baseline.toml"
+    start.write_text(f'extends = "{BASELINE.as_posix()}"\nname = "baseline"\n', encoding="utf-8")
+    folder = Settings(scenario=start).save_folder
+    assert folder == tmp_path / "saved" and not folder.exists()
+    saved = save_scenario(start, {"pilot.nationwide": "2025-01-01"}, "mine", folder, create=True)
+    assert saved.parent == folder and 'extends = "../baseline.toml"' in saved.read_text(encoding="utf-8")
+    assert str(load_scenario(saved).pilot.nationwide) == "2025-01-01"

@@ -35,7 +35,7 @@ components = [
     (views.BankShares, 0),
     sector_plot,
     (views.PolicyOutcomes, 0),
-    (views.make_save_view(settings.save_folder), 0),
+    (views.make_save_view(settings.save_folder, create=settings.save_dir is None), 0),
     *make_compare_views(settings.compare_seeds),
 ]
 views.start_baseline(settings.scenario, settings.seed, settings.scale)

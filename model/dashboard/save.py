@@ -73,18 +73,26 @@ def extends_path(start: Path, folder: Path) -> str:
 
 
 def save_scenario(
-    start_file: Path, overrides: dict[str, Any], name: str, folder: Path, scale: float | None = None
+    start_file: Path,
+    overrides: dict[str, Any],
+    name: str,
+    folder: Path,
+    scale: float | None = None,
+    create: bool = False,
 ) -> Path:
     """Write ``folder/<name>.toml``: ``start_file`` plus ``overrides``; returns its path.
 
     Refused with ``InputError`` (nothing written) for an unsafe name, a missing folder, an existing file,
     or levers ``run.py`` would refuse (``ScenarioError``, raised as is). ``scale``: the dashboard's, so a
-    scale the scenario cannot hold at the dashboard is refused as ``run.py --scale`` would.
+    scale the scenario cannot hold at the dashboard is refused as ``run.py --scale`` would. ``create``:
+    make ``folder`` (one level, the default ``saved/``) if it is missing.
     """
     name = name.strip()
     if not paths.is_safe_name(name):
         raise InputError(f"scenario name {name!r}: {paths.NAME_RULE}")
     folder = Path(folder)
+    if create and folder.parent.is_dir():
+        folder.mkdir(exist_ok=True)
     if not folder.is_dir():
         raise InputError(f"{folder}: no such folder to save the scenario in")
     target = folder / f"{name}.toml"

@@ -16,6 +16,7 @@ from pathlib import Path
 DEFAULT_SCALE = 10_000.0
 DEFAULT_COMPARE_SEEDS = 3
 DEFAULT_SCENARIO = Path("scenarios/baseline.toml")
+SAVED = "saved"  # the default folder of saved scenarios, beside the start file
 ENV = {
     "scenario": "ECNY_DASHBOARD_SCENARIO",
     "scale": "ECNY_DASHBOARD_SCALE",
@@ -31,12 +32,15 @@ class Settings:
     scale: float = DEFAULT_SCALE
     seed: int | None = None  # None: the scenario's run.seed
     compare_seeds: int = DEFAULT_COMPARE_SEEDS
-    save_dir: Path | None = None  # where "Save" writes scenario files; None: beside the scenario file
+    save_dir: Path | None = None  # where "Save" writes scenario files; None: ``saved/`` beside the start file
 
     @property
     def save_folder(self) -> Path:
-        """Beside the start file by default, so the saved file says ``extends = "baseline.toml"``."""
-        return Path(self.save_dir) if self.save_dir is not None else Path(self.scenario).resolve().parent
+        """``saved/`` beside the start file by default (made on the first save; ignored by git), so a saved
+        file says ``extends = "../baseline.toml"`` and never joins the shipped scenarios."""
+        if self.save_dir is not None:
+            return Path(self.save_dir)
+        return Path(self.scenario).resolve().parent / SAVED
 
     def to_env(self) -> dict[str, str]:
         env = {

@@ -169,8 +169,9 @@ def PolicyOutcomes(model: PolicyModel):
     return main
 
 
-def make_save_view(folder: Path):
-    """The Save component, writing to ``folder`` (the server's ``--save-dir``)."""
+def make_save_view(folder: Path, create: bool = False):
+    """The Save component, writing to ``folder`` (the server's ``--save-dir``, or ``saved/`` beside the start
+    file, made on the first save when ``create``)."""
 
     @solara.component
     def SaveScenario(model: PolicyModel):
@@ -181,7 +182,9 @@ def make_save_view(folder: Path):
 
         def save() -> None:
             try:
-                path = save_scenario(model.scenario_file, model.overrides(), name, folder, model.scale)
+                path = save_scenario(
+                    model.scenario_file, model.overrides(), name, folder, model.scale, create
+                )
             except (InputError, ScenarioError) as exc:
                 set_outcome(("error", f"Not saved: {exc}"))
             else:

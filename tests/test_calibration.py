@@ -212,3 +212,38 @@ def test_resume_neither_counts_interrupted_trials_nor_leaves_queued_ones(tmp_pat
     assert study.finished(resumed) == 1  # only the trial that ran to its end
     marks = [t.user_attrs for t in resumed.trials]
     assert marks[1] == {"interrupted": True} and marks[2] == {"discarded": True}
+
+
+def _slow_square(x: int) -> int:
+    import time
+
+    time.sleep(0.01 * (5 - x))  # later calls finish first
+    return x * x
+
+
+def test_gather_keeps_the_order_of_the_calls_and_stops_when_asked():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model.executors import Cancelled, gather
+
+    seen = []
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        out = gather(pool, _slow_square, [(x,) for x in range(5)], each=lambda k, r: seen.append(k))
+        assert out == [0, 1, 4, 9, 16]
+        assert sorted(seen) == list(range(5)) and seen != list(range(5))  # as they finished
+        with pytest.raises(Cancelled):
+            gather(pool, _slow_square, [(x,) for x in range(5)], progress=lambda done, total: done < 2)
+
+
+def test_values_per_seed_gives_each_scenario_its_seeds_values(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    targets = calibration_targets()[:3]
+    problem = objective.Problem(BASELINE, (), tuple(targets), 100000.0, 2, 5)
+    scenario = objective.trial_scenario(problem, {}).dump()
+    broken = {**scenario, "run": {**scenario["run"], "step_days": "weekly"}}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        good, bad = objective.values_per_seed(pool, [scenario, broken], problem.seeds, 100000.0, targets)
+    alone = objective.evaluate(scenario, problem.seeds, 100000.0, targets)["values"]
+    assert good == alone  # one job per seed gives what one job over both seeds gives
+    assert isinstance(bad, str)

@@ -99,23 +99,12 @@ def profile(problem: Problem, fit: dict[str, float], executor: Executor) -> pd.D
     for p in problem.params:
         for label, v in profile_points(p, fit[p.name]):
             jobs[(p.name, label, v)] = {**fit, p.name: v}
-    futures = {}
-    for key, values in jobs.items():
-        scenario = objective.trial_scenario(problem, values).dump()
-        futures[key] = [
-            executor.submit(objective.evaluate, scenario, [seed], problem.scale, list(problem.targets))
-            for seed in problem.seeds
-        ]
+    scenarios = [objective.trial_scenario(problem, values).dump() for values in jobs.values()]
+    measured = objective.values_per_seed(executor, scenarios, problem.seeds, problem.scale, problem.targets)
     rows = []
-    for (name, label, value), futs in futures.items():
-        results = [f.result() for f in futs]
-        if any("error" in r for r in results):
-            rows.append({"parameter": name, "point": label, "value": value, "loss": float("nan")})
-            continue
-        merged = {t.key: [r["values"][t.key][0] for r in results] for t in problem.targets}
-        rows.append(
-            {"parameter": name, "point": label, "value": value, "loss": objective.loss(merged, problem)}
-        )
+    for (name, label, value), merged in zip(jobs, measured, strict=True):
+        loss = float("nan") if isinstance(merged, str) else objective.loss(merged, problem)
+        rows.append({"parameter": name, "point": label, "value": value, "loss": loss})
     frame = pd.DataFrame(rows)
     base = float(frame.loc[frame["parameter"] == "fit", "loss"].iloc[0])
     frame["delta"] = frame["loss"] - base

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ScenarioWarning
+from ..executors import gather
 from ..runner import simulate
 from ..scenario import Scenario, load_scenario
 from ..streams import replication_seeds
@@ -94,6 +97,26 @@ def evaluate(
         return {"error": f"{type(exc).__name__}: {exc}"}
     values = {t.key: [run[t.key] for run in runs] for t in targets}
     return {"values": values, "seconds": time.perf_counter() - started}
+
+
+def values_per_seed(
+    executor: Executor,
+    scenarios: Sequence[dict[str, Any]],
+    seeds: Sequence[int],
+    scale: float,
+    targets: Sequence[Target],
+) -> list[dict[str, list[float]] | str]:
+    """Each scenario's model value of every target per seed, one job per scenario and seed
+    (``executors.gather``); a scenario whose run failed gives the first error message instead."""
+    targets = list(targets)
+    calls = [(dump, [int(seed)], scale, targets) for dump in scenarios for seed in seeds]
+    results = gather(executor, evaluate, calls)
+    out: list[dict[str, list[float]] | str] = []
+    for k in range(len(scenarios)):
+        runs = results[k * len(seeds) : (k + 1) * len(seeds)]
+        errors = [r["error"] for r in runs if "error" in r]
+        out.append(errors[0] if errors else {t.key: [r["values"][t.key][0] for r in runs] for t in targets})
+    return out
 
 
 def observe(scenario: dict[str, Any], seed: int, scale: float, targets: list[Target]) -> dict[str, float]:

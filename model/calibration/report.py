@@ -13,6 +13,7 @@ import numpy as np
 import optuna
 import pandas as pd
 
+from ..executors import gather
 from ..runner import simulate
 from ..streams import replication_seeds
 from . import figures, identifiability, objective, validate
@@ -52,11 +53,8 @@ def replicate(
     """The scenario at its targets' horizon, ``replications`` paired seeds, one job each."""
     extra = dict(extra or {})
     s = objective.load_at_horizon(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
-    futures = [
-        executor.submit(evaluate_paths, s.dump(), seed, scale, targets)
-        for seed in replication_seeds(s.run.seed, replications)
-    ]
-    results = [f.result() for f in futures]
+    calls = [(s.dump(), seed, scale, targets) for seed in replication_seeds(s.run.seed, replications)]
+    results = gather(executor, evaluate_paths, calls)
     values = {t.key: [r["values"][t.key] for r in results] for t in targets}
     return Runs(values, [r["series"] for r in results])
 

@@ -233,39 +233,28 @@ def confirm(
     error of the median (the least worst first, so the fit keeps a margin on every target), then the loss.
     """
     confirm_problem = replace(problem, scale=scale, replications=replications, seed=problem.seed + 1)
-    jobs = []
-    for values in candidates:
-        scenario = objective.trial_scenario(confirm_problem, values).dump()
-        jobs.append(
-            [
-                executor.submit(objective.evaluate, scenario, [seed], scale, list(problem.targets))
-                for seed in confirm_problem.seeds
-            ]
-        )
+    scenarios = [objective.trial_scenario(confirm_problem, values).dump() for values in candidates]
+    measured = objective.values_per_seed(executor, scenarios, confirm_problem.seeds, scale, problem.targets)
     out = []
-    for values, futures in zip(candidates, jobs, strict=True):
-        results = [f.result() for f in futures]
-        errors = [r["error"] for r in results if "error" in r]
-        if errors:
+    for values, merged in zip(candidates, measured, strict=True):
+        if isinstance(merged, str):
             out.append(
                 {
                     "params": values,
                     "loss": float("inf"),
                     "misses": len(problem.targets),
                     "worst": float("inf"),
-                    "error": errors[0],
+                    "error": merged,
                 }
             )
             continue
-        merged = {t.key: [r["values"][t.key][0] for r in results] for t in problem.targets}
         medians = objective.median_values(merged)
         errors = [abs(medians[t.key] / t.value - 1) for t in problem.targets]
-        misses = sum(e > TOLERANCE for e in errors)
         out.append(
             {
                 "params": values,
                 "loss": objective.loss(merged, confirm_problem),
-                "misses": misses,
+                "misses": sum(e > TOLERANCE for e in errors),
                 "worst": max(errors),
                 "values": merged,
             }

@@ -51,16 +51,12 @@ def run_replications(
     scenario = objective.load_at_horizon(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
     scale = float(scale or scenario.run.scale)
     root = scenario.run.seed if seed is None else seed
-    dump = scenario.dump()
-    futures = [
-        executor.submit(objective.evaluate, dump, [s], scale, targets)
-        for s in replication_seeds(root, replications)
-    ]
-    results = [f.result() for f in futures]
-    errors = [r["error"] for r in results if "error" in r]
-    if errors:
-        raise RuntimeError(f"a replication failed: {errors[0]}")
-    return {t.key: [r["values"][t.key][0] for r in results] for t in targets}, scale, root
+    (values,) = objective.values_per_seed(
+        executor, [scenario.dump()], replication_seeds(root, replications), scale, targets
+    )
+    if isinstance(values, str):
+        raise RuntimeError(f"a replication failed: {values}")
+    return values, scale, root
 
 
 def table(

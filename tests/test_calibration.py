@@ -247,3 +247,30 @@ def test_values_per_seed_gives_each_scenario_its_seeds_values(tmp_path):
     alone = objective.evaluate(scenario, problem.seeds, 100000.0, targets)["values"]
     assert good == alone  # one job per seed gives what one job over both seeds gives
     assert isinstance(bad, str)
+
+
+def test_cmaes_refit_starts_at_the_present_values_and_resumes_with_them(tmp_path):
+    """A refit samples round x0 (the present fit) with step sigma0 in the unit cube, and a resumed study
+    keeps its sampler and start point."""
+    import optuna
+
+    params = parameters.by_name(["innovation", "ecny_share_max"])
+    x0 = {p.name: parameters.from_unit(p, 0.8) for p in params}
+    db = tmp_path / "study.db"
+    s = study.open_study(db, resume=False, seed=2, sampler="cmaes", x0=x0, sigma0=0.02)
+    assert isinstance(s.sampler, optuna.samplers.CmaEsSampler)
+    units = []
+    for _ in range(6):
+        trial = s.ask()
+        values = {p.name: trial.suggest_float(p.name, p.low, p.high, log=p.log) for p in params}
+        units.append([parameters.to_unit(p, values[p.name]) for p in params])
+        s.tell(trial, sum((u - 0.5) ** 2 for u in units[-1]))
+    # the first trial defines the search space (calibrate() enqueues the priors and x0 for it); from then on
+    # CMA-ES samples within a few sigma0 of x0, far from the box centre
+    assert np.abs(np.array(units[1:]) - 0.8).max() < 0.1
+    resumed = study.open_study(db, resume=True, seed=2)
+    assert isinstance(resumed.sampler, optuna.samplers.CmaEsSampler)
+    assert resumed.user_attrs["sampler"] == {"name": "cmaes", "x0": x0, "sigma0": 0.02}
+    assert isinstance(
+        study.open_study(tmp_path / "tpe.db", resume=False, seed=2).sampler, optuna.samplers.TPESampler
+    )

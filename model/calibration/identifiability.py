@@ -2,8 +2,8 @@
 
 Two views, because each misses what the other sees:
 
-- **Spread over the best trials** (no new runs): the best 5% of the study's TPE trials (the refinement's
-  crowd round the best by design), each parameter's
+- **Spread over the best trials** (no new runs): the best 5% of the study's TPE trials (CMA-ES's
+  crowd round its mean by design; a CMA-ES-only study uses them all), each parameter's
   5%-95% range as a share of its search range (in log space for log-scaled ones). A ridge, where two
   parameters trade off, shows as a wide spread and a strong correlation between them.
 - **Profile** (new runs): the loss with one parameter moved from the fit, others held, at factors
@@ -44,7 +44,7 @@ def unit(p: Param, x: np.ndarray | float) -> np.ndarray:
 def best_fraction(study: optuna.Study, fraction: float = 0.05, at_least: int = 10) -> pd.DataFrame:
     """Parameters of the best ``fraction`` of finished trials (at least ``at_least``), best first."""
     done = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
-    # the refinement's trials crowd round the best by design: their spread is its step, not the data's
+    # CMA-ES's trials crowd round its mean by design: their spread is its step, not the data's
     explored = [t for t in done if t.user_attrs.get("phase", "tpe") == "tpe"]
     done = sorted(explored or done, key=lambda t: t.value)
     k = min(len(done), max(at_least, int(round(fraction * len(done)))))

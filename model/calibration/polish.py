@@ -25,7 +25,7 @@ from scipy.optimize import lsq_linear
 
 from . import objective
 from .objective import Problem
-from .refine import from_unit, to_unit
+from .parameters import from_unit, to_unit
 
 STEP = 0.05  # finite-difference step in the unit cube
 TRUST = 0.1  # largest move of one parameter per step

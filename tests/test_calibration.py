@@ -176,6 +176,7 @@ def test_calibrate_command_smoke(tmp_path):
     fitted = json.loads((out / "fitted.json").read_text())
     assert set(fitted) == {"innovation", "ecny_share_max"}
     assert len(pd.read_csv(out / "trials.csv")) == 4
+    assert pd.read_csv(out / "ensemble.csv")["weight"].sum() == pytest.approx(1.0)
     assert main(argv) == 2  # the study exists: --resume or another --out
     assert main([*argv[:-1], "--resume", "--trials", "6", "--quiet"]) == 0
     assert len(pd.read_csv(out / "trials.csv")) == 6
@@ -274,3 +275,21 @@ def test_cmaes_refit_starts_at_the_present_values_and_resumes_with_them(tmp_path
     assert isinstance(
         study.open_study(tmp_path / "tpe.db", resume=False, seed=2).sampler, optuna.samplers.TPESampler
     )
+
+
+def test_calibrate_function_fits_and_leaves_the_ensemble_in_out(tmp_path):
+    from model.calibration import calibrate
+    from model.ensemble import load_ensemble
+
+    out = tmp_path / "cal"
+    fit = calibrate(
+        BASELINE, out, trials=3, params=["innovation"], targets=calibration_targets()[:4], scale=100000.0,
+        replications=1, confirm=1, confirm_replications=1, polish_steps=0, write=False, make_report=False,
+        workers=2, quiet=True,
+    )  # fmt: skip
+    assert fit.total == 3 and fit.fragment is None and fit.report is None
+    assert set(fit.fitted) == {"innovation"} and np.isfinite(fit.loss)
+    assert fit.problem.targets == tuple(calibration_targets()[:4])
+    ensemble = load_ensemble(fit.ensemble, BASELINE)
+    assert ensemble.keys == ("behaviour.innovation",) and ensemble.weights.sum() == pytest.approx(1.0)
+    assert json.loads((out / "fitted.json").read_text()) == fit.fitted

@@ -2,6 +2,7 @@
 
     python run.py calibrate scenarios/baseline.toml [--trials N] [--workers N] [--scheduler ADDR] [--resume]
     python run.py validate [SCENARIO] [--replications N] [--scale N]
+    python run.py ensemble STUDY.db --out FILE [--best N] [--overwrite]
 
 Exit codes (``model.cli``): 0 done (validate: every target within tolerance), 1 a target missed or a run
 failed, 2 bad input (scenario file, option, a study that exists without ``--resume``), 3 the environment.
@@ -21,7 +22,7 @@ from ..errors import InputError
 from ..executors import checked_workers, default_workers, open_executor
 from ..paths import check_out, inside
 from ..scenario import load_scenario
-from . import pipeline, study, validate
+from . import members, pipeline, study, validate
 from .targets import TOLERANCE, calibration_targets
 
 
@@ -155,3 +156,30 @@ def validate_command(argv: list[str]) -> int:
     missed = result.table.loc[~result.table["pass"], "target"].tolist()
     print(f"{'FAIL: ' + ', '.join(missed) + ' missed' if missed else 'PASS'} -> {folder / 'validation.csv'}")
     return 1 if missed else 0
+
+
+def ensemble_command(argv: list[str]) -> int:
+    """``run.py ensemble STUDY.db --out FILE``: the weighted best trials of a study (``members``)."""
+    p = argparse.ArgumentParser(prog="run.py ensemble", description=members.__doc__.split("\n")[0])
+    p.add_argument("study", type=Path, help="a study.db that run.py calibrate left")
+    p.add_argument("--out", type=Path, required=True, help="the ensemble CSV to write")
+    p.add_argument("--best", type=positive_int, default=members.BEST, help=f"best trials ({members.BEST})")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    args = p.parse_args(argv)
+    if not args.study.is_file():
+        raise InputError(f"{args.study}: no such study file (the study.db in run.py calibrate's --out)")
+    if args.out.exists() and not args.overwrite:
+        raise InputError(f"--out {args.out} exists: pass --overwrite to replace it, or choose another file")
+    if args.out.is_dir():
+        raise InputError(f"--out {args.out} is a folder; choose a CSV file")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        rows = members.from_study_file(args.study, args.best)
+    except (KeyError, ValueError, SQLAlchemyError) as exc:
+        raise InputError(f"{args.study}: {str(exc).splitlines()[0]}") from None
+    members.write(args.out, rows)
+    print(
+        f"{len(rows)} members (weights sum to 1, the heaviest {rows[members.WEIGHT].max():.1%}) -> {args.out}"
+    )
+    return 0

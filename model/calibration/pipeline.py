@@ -11,8 +11,10 @@ and prints. The steps:
 3. confirm: the best ``confirm`` trials, the centroids of the best 5, 15 and 30 and ``polish_steps``
    Gauss-Newton steps at the run scale (``polish``) are re-run on other seeds at the run scale, and the
    least worst on every target wins (``study.confirm``);
-4. write ``fitted.json``, ``trials.csv`` and the ensemble of the best trials (``ensemble.csv``) into
-   ``out``, and with ``write`` the fragment (``scenarios/calibrated.toml``) the scenario extends;
+4. write ``fitted.json``, ``trials.csv`` and the ensemble of the best trials (``ensemble.csv``,
+   ``members``) into ``out``, and with ``write`` the fragment (``scenarios/calibrated.toml``) the
+   scenario extends and the ensemble beside it (``scenarios/ensemble.csv``): ``run.py calibrate``
+   owns both files, and ``--no-write`` leaves both alone;
 5. with ``report``, the report's replications, counterfactuals and profiles (``report``).
 """
 
@@ -29,7 +31,7 @@ from ..errors import InputError
 from ..executors import checked_workers, default_workers, open_executor
 from ..paths import check_out
 from ..scenario import load_scenario
-from . import fragment, identifiability, objective, parameters, polish, report, study, validate
+from . import fragment, identifiability, members, objective, parameters, polish, report, study, validate
 from .objective import Problem
 from .targets import Target, calibration_targets
 
@@ -46,6 +48,7 @@ class Calibration:
     search_seconds: float  # over every run of the study
     study: Path
     fragment: Path | None  # None when not written
+    ensemble: Path  # out/ensemble.csv (also beside the fragment when that is written)
     report: Path | None
 
     @property
@@ -198,6 +201,10 @@ def calibrate(
         extra = {} if write else parameters.overrides(fitted, free)
         (out / "fitted.json").write_text(json.dumps(fitted, indent=1) + "\n", encoding="utf-8")
         report.trials_frame(s, problem).to_csv(out / "trials.csv", index=False)
+        ensemble = members.from_study(s, free, len(targets))
+        members.write(out / members.FILE, ensemble)
+        if write:
+            members.write(frag.parent / members.FILE, ensemble)
         report_path = None
         if make_report:
             meta = {
@@ -216,8 +223,9 @@ def calibrate(
                 validation_replications, say,
             )  # fmt: skip
     return Calibration(
-        problem, fitted, confirmed, ran, total, search_seconds, db, frag if write else None, report_path
-    )
+        problem, fitted, confirmed, ran, total, search_seconds, db, frag if write else None,
+        out / members.FILE, report_path,
+    )  # fmt: skip
 
 
 def _report(

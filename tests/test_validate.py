@@ -75,3 +75,47 @@ def test_table_uses_the_median_and_the_tolerance():
     assert table.loc[a.key, "pass"]
     assert not table.loc[b.key, "pass"]  # +20% misses +/-15%
     assert table.loc[b.key, "relative error"] == pytest.approx(0.2)
+
+
+def _two_members(tmp_path):
+    path = tmp_path / "ensemble.csv"
+    path.write_text("behaviour.innovation,weight\n0.0005,1\n0.02,1\n", encoding="utf-8")
+    return path
+
+
+def test_ensemble_replications_run_their_drawn_members_reproducibly(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model.calibration import objective
+    from model.ensemble import load_ensemble
+    from model.streams import replication_seeds
+
+    ensemble = load_ensemble(_two_members(tmp_path), BASELINE)
+    targets = calibration_targets()[:3]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        values, _, root, drawn = validate.run_replications(
+            BASELINE, targets, 4, 100000.0, pool, 9, None, ensemble
+        )
+        again = validate.run_replications(BASELINE, targets, 4, 100000.0, pool, 9, None, ensemble)
+    assert again[0] == values and again[3] == drawn  # the run seed draws the same members again
+    assert list(drawn) == [dict(ensemble.members[i]) for i in ensemble.draw(4, 9)]
+    assert {m["behaviour.innovation"] for m in drawn} == {0.0005, 0.02}  # both members drawn (seed 9)
+    for r, seed in enumerate(replication_seeds(root, 4)):  # replication r is member r on seed r
+        problem = objective.Problem(BASELINE, (), tuple(targets), 100000.0, 1, 0, fixed=dict(drawn[r]))
+        alone = objective.evaluate(objective.trial_scenario(problem, {}).dump(), [seed], 100000.0, targets)
+        assert [values[t.key][r] for t in targets] == [alone["values"][t.key][0] for t in targets]
+
+
+def test_validate_ensemble_writes_the_members_and_refuses_a_bad_file(tmp_path, capsys):
+    code = main(
+        ["validate", str(BASELINE), "--ensemble", str(_two_members(tmp_path)), "--replications", "2",
+         "--scale", "100000", "--workers", "2", "--out", str(tmp_path / "v")]
+    )  # fmt: skip
+    assert code in (0, 1)
+    drawn = pd.read_csv(tmp_path / "v" / "baseline_ensemble" / "members.csv")
+    assert list(drawn.columns) == ["replication", "behaviour.innovation"] and len(drawn) == 2
+    assert "parameters drawn from" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("behaviour.innovation,weight\n-3,1\n", encoding="utf-8")
+    assert main(["validate", str(BASELINE), "--ensemble", str(bad), "--out", str(tmp_path / "w")]) == 2
+    assert not (tmp_path / "w").exists()

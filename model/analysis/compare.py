@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..ensemble import ENSEMBLE as ENSEMBLE
 from ..scenario import load_scenario
 from ..sweep import BASELINE, Keep, Point, table_sweep
 from ..sweep.analysis import load_results, paired_differences, quantile_bands, run_matrix
@@ -27,9 +28,6 @@ from .diff import scenario_diff
 from .folder import AnalysisFolder, Options, folder_name
 from .outcomes import Outcome, check_date, check_metric, probe
 from .spec import Checker
-
-ROOT = Path(__file__).resolve().parents[2]
-ENSEMBLE = ROOT / "scenarios" / "ensemble.csv"
 
 
 @dataclass(frozen=True)

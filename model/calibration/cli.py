@@ -15,14 +15,17 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from .. import footprint
 from ..atomic import atomic_write_bytes
 from ..cli import _positive, positive_int
+from ..ensemble import ENSEMBLE, load_ensemble
 from ..errors import InputError
 from ..executors import checked_workers, default_workers, open_executor
 from ..paths import check_out, inside
 from ..scenario import load_scenario
-from . import members, pipeline, study, validate
+from . import holdout, members, pipeline, study, validate
 from .targets import TOLERANCE, calibration_targets
 
 
@@ -119,6 +122,16 @@ def validate_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="root seed of the replications (default: run.seed)")
     p.add_argument("--tolerance", type=_positive, default=TOLERANCE, help=f"relative ({TOLERANCE})")
     p.add_argument("--out", type=Path, default=Path("results/validation"), help="parent folder")
+    p.add_argument(
+        "--ensemble", nargs="?", const=ENSEMBLE, type=Path, metavar="FILE",
+        help="replication r runs ensemble member r drawn by weight (default scenarios/ensemble.csv)",
+    )  # fmt: skip
+    p.add_argument(
+        "--fit-until", metavar="YYYY-MM-DD", help="fit on the targets up to this day, then score all of them"
+    )
+    p.add_argument("--trials", type=positive_int, default=200, help="trials of that fit (200)")
+    p.add_argument("--fit-scale", type=_positive, default=10000.0, help="trial scale of that fit (10000)")
+    p.add_argument("--fit-replications", type=positive_int, default=8, help="its replications per trial (8)")
     _executor_options(p)
     return p
 
@@ -127,33 +140,57 @@ def validate_command(argv: list[str]) -> int:
     args = validate_parser().parse_args(argv)
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise InputError(f"--seed {args.seed}: must be between 0 and 2**63 - 1")
+    if args.fit_until is not None and args.ensemble is not None:
+        raise InputError("--fit-until with --ensemble: the fit gives one parameter set; choose one of them")
+    until = holdout.parse_until(args.fit_until) if args.fit_until is not None else None
     scenario = load_scenario(args.scenario)  # a bad file stops here, exit 2
     if args.scale is not None:
         scenario = load_scenario(args.scenario, {"run.scale": args.scale})  # the scale is checked too
+    ensemble = load_ensemble(args.ensemble, args.scenario) if args.ensemble is not None else None
     check_out(args.out)
-    folder = inside(args.out, scenario.name)
+    suffix = f"_fit_until_{until}" if until else "_ensemble" if ensemble else ""
+    folder = inside(args.out, scenario.name + suffix)
     targets = calibration_targets()
     workers = None
     if not args.scheduler:
         need = footprint.check_fits(scenario, what="--scale" if args.scale else "run.scale")
         workers = checked_workers(args.workers or min(default_workers(), args.replications), need)
     started = time.perf_counter()
-    with open_executor(workers, args.scheduler) as executor:
-        result = validate.validate(
-            args.scenario, targets, args.replications, args.scale, executor, args.seed, args.tolerance
-        )
+    if until is not None:
+        fit = holdout.fit_until(
+            args.scenario, until, folder, trials=args.trials, replications=args.replications,
+            scale=args.scale, seed=args.seed, tolerance=args.tolerance, workers=workers,
+            scheduler=args.scheduler, fit_scale=args.fit_scale, fit_replications=args.fit_replications,
+        )  # fmt: skip
+        result, table = fit.validation, fit.table
+    else:
+        with open_executor(workers, args.scheduler) as executor:
+            result = validate.validate(
+                args.scenario, targets, args.replications, args.scale, executor, args.seed, args.tolerance,
+                ensemble=ensemble,
+            )  # fmt: skip
+        table = result.table
     elapsed = time.perf_counter() - started
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(folder / "validation.csv", result.table.to_csv(index=False).encode())
+    atomic_write_bytes(folder / "validation.csv", table.to_csv(index=False).encode())
+    if result.members is not None:
+        drawn = pd.DataFrame([{"replication": r, **m} for r, m in enumerate(result.members)])
+        atomic_write_bytes(folder / "members.csv", drawn.to_csv(index=False).encode())
+    about = "its own parameters"
+    if until is not None:
+        fitted_on = int((table["sample"] == holdout.IN).sum())
+        about = f"fitted on the {fitted_on} targets up to {until} in {fit.fit.total} trials, scored on all"
+    elif ensemble is not None:
+        about = f"parameters drawn from {args.ensemble}"
     head = (
-        f"{result.scenario}: {result.replications} replications at scale {result.scale:g}, "
+        f"{result.scenario} ({about}): {result.replications} replications at scale {result.scale:g}, "
         f"tolerance +/-{result.tolerance:.0%} on the median ({elapsed:.1f} s)"
     )
-    text = f"{head}\n\n{validate.markdown(result.table)}\n"
+    text = f"{head}\n\n{validate.markdown(table)}\n"
     atomic_write_bytes(folder / "validation.md", text.encode("utf-8"))
     print(head)
-    print(validate.plain(result.table))
-    missed = result.table.loc[~result.table["pass"], "target"].tolist()
+    print(validate.plain(table))
+    missed = table.loc[~table["pass"], "target"].tolist()
     print(f"{'FAIL: ' + ', '.join(missed) + ' missed' if missed else 'PASS'} -> {folder / 'validation.csv'}")
     return 1 if missed else 0
 

@@ -99,6 +99,16 @@ def evaluate(
     return {"values": values, "seconds": time.perf_counter() - started}
 
 
+def run_values(
+    executor: Executor, runs: Sequence[tuple[dict[str, Any], int]], scale: float, targets: Sequence[Target]
+) -> list[dict[str, float] | str]:
+    """The model value of every target in each (scenario, seed) run, one job each (``executors.gather``);
+    a run that failed gives its error message instead."""
+    targets = list(targets)
+    results = gather(executor, evaluate, [(dump, [int(seed)], scale, targets) for dump, seed in runs])
+    return [r["error"] if "error" in r else {k: v[0] for k, v in r["values"].items()} for r in results]
+
+
 def values_per_seed(
     executor: Executor,
     scenarios: Sequence[dict[str, Any]],
@@ -106,16 +116,14 @@ def values_per_seed(
     scale: float,
     targets: Sequence[Target],
 ) -> list[dict[str, list[float]] | str]:
-    """Each scenario's model value of every target per seed, one job per scenario and seed
-    (``executors.gather``); a scenario whose run failed gives the first error message instead."""
-    targets = list(targets)
-    calls = [(dump, [int(seed)], scale, targets) for dump in scenarios for seed in seeds]
-    results = gather(executor, evaluate, calls)
+    """Each scenario's model value of every target per seed (``run_values``); a scenario with a failed
+    run gives the first error message instead."""
+    results = run_values(executor, [(dump, seed) for dump in scenarios for seed in seeds], scale, targets)
     out: list[dict[str, list[float]] | str] = []
     for k in range(len(scenarios)):
         runs = results[k * len(seeds) : (k + 1) * len(seeds)]
-        errors = [r["error"] for r in runs if "error" in r]
-        out.append(errors[0] if errors else {t.key: [r["values"][t.key][0] for r in runs] for t in targets})
+        errors = [r for r in runs if isinstance(r, str)]
+        out.append(errors[0] if errors else {t.key: [r[t.key] for r in runs] for t in targets})
     return out
 
 

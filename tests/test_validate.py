@@ -119,3 +119,39 @@ def test_validate_ensemble_writes_the_members_and_refuses_a_bad_file(tmp_path, c
     bad.write_text("behaviour.innovation,weight\n-3,1\n", encoding="utf-8")
     assert main(["validate", str(BASELINE), "--ensemble", str(bad), "--out", str(tmp_path / "w")]) == 2
     assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("day", ["2021-13-01", "yesterday", "1999-01-01", "2030-01-01"])
+def test_fit_until_refuses_a_bad_day_in_one_line(day, tmp_path, capsys):
+    assert main(["validate", str(BASELINE), "--fit-until", day, "--out", str(tmp_path / "v")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --fit-until") and "\n" not in err
+    assert not (tmp_path / "v").exists()
+
+
+@pytest.mark.slow
+def test_fit_until_fits_the_early_targets_and_forecasts_the_later_ones(tmp_path, capsys):
+    from datetime import date
+
+    code = main(
+        ["validate", str(BASELINE), "--fit-until", "2021-12-31", "--trials", "3", "--fit-scale", "100000",
+         "--fit-replications", "1", "--replications", "2", "--scale", "100000", "--workers", "2",
+         "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code in (0, 1)
+    folder = tmp_path / "baseline_fit_until_2021-12-31"
+    table = pd.read_csv(folder / "validation.csv")
+    dates = {t.key: t.date for t in calibration_targets()}
+    assert set(table["target"]) == set(dates)  # every target scored
+    expected = ["in-sample" if dates[k] <= date(2021, 12, 31) else "out-of-sample" for k in table["target"]]
+    assert table["sample"].tolist() == expected
+    assert "out-of-sample" in expected and "in-sample" in expected
+    assert table["relative error"].notna().all()
+    study_targets = pd.read_csv(folder / "fit" / "trials.csv").columns
+    assert not any(
+        k in study_targets for k, d in dates.items() if d > date(2021, 12, 31)
+    )  # fit on early only
+    assert (folder / "fit" / "fitted.json").is_file() and "out-of-sample" in (
+        folder / "validation.md"
+    ).read_text()
+    assert "fitted on the" in capsys.readouterr().out

@@ -6,6 +6,10 @@ targets (``validate.validate``, the validation's own seeds). Each row of the tab
 target was in the fit (``in-sample``, dated on or before ``until``) or is a forecast of it
 (``out-of-sample``), with the relative error of the median. A date before the first target or on or
 after the last leaves nothing to fit or nothing to forecast, and is refused (``InputError``).
+
+The fit is the whole pipeline but lighter at its end: the best ``CONFIRM`` candidates are confirmed on
+the validation's replications at its scale, without the polish (a check to repeat, not the shipped fit;
+pass ``confirm``, ``polish_steps`` ... to ``fit_until`` for the full treatment).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from .pipeline import Calibration, calibrate
 from .targets import TOLERANCE, calibration_targets
 
 IN, OUT = "in-sample", "out-of-sample"
+CONFIRM = 5
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,12 @@ def fit_until(
     fitted_on = calibration_targets(until=until)
     if not fitted_on or len(fitted_on) == len(calibration_targets()):
         raise InputError(f"--fit-until {until}: leaves nothing to fit or nothing to forecast")
+    light = {
+        "confirm": CONFIRM,
+        "confirm_replications": replications,
+        "confirm_scale": scale,
+        "polish_steps": 0,
+    }
     fit = calibrate(
         scenario,
         out / "fit",
@@ -93,7 +104,7 @@ def fit_until(
         workers=workers,
         scheduler=scheduler,
         quiet=quiet,
-        **fit_options,
+        **{**light, **fit_options},
     )
     extra = parameters.overrides(fit.fitted, fit.problem.params)
     workers = workers or default_workers() if scheduler else checked_workers(workers)

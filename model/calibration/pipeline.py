@@ -101,6 +101,7 @@ def calibrate(
     replications: int = 8,
     confirm: int = 20,
     confirm_replications: int = 40,
+    confirm_scale: float | None = None,
     polish_steps: int = 3,
     polish_replications: int = 20,
     validation_replications: int = 20,
@@ -117,11 +118,13 @@ def calibrate(
     """Fit ``params`` (default: all of ``parameters.FREE``) of ``scenario`` to ``targets`` (default: all).
 
     ``sampler`` is ``"cmaes"`` (default when the scenario's fragment exists: a refit from its values, with
-    step ``sigma0`` in the unit cube) or ``"tpe"`` (default otherwise). Raises ``InputError`` for bad input
+    step ``sigma0`` in the unit cube) or ``"tpe"`` (default otherwise). The confirmation and the polish run
+    at ``confirm_scale`` (default: the scenario's ``run.scale``). Raises ``InputError`` for bad input
     before anything runs and ``RuntimeError`` when no trial finished.
     """
     scenario = Path(scenario)
     base = load_scenario(scenario)  # a bad file stops here
+    run_scale = float(confirm_scale or base.run.scale)
     try:
         free = parameters.by_name(params)
     except KeyError as exc:
@@ -180,12 +183,12 @@ def calibrate(
                 )
         if polish_steps > 0:
             at_run_scale = replace(
-                problem, scale=base.run.scale, replications=polish_replications, seed=problem.seed + 1
+                problem, scale=run_scale, replications=polish_replications, seed=problem.seed + 1
             )
             point = parameters.centroid([t.params for t in study.best_trials(s, 5)], free)
             candidates.update(polish.polish(at_run_scale, point, executor, polish_steps))
         confirmed = study.confirm(
-            problem, list(candidates.values()), confirm_replications, base.run.scale, executor
+            problem, list(candidates.values()), confirm_replications, run_scale, executor
         )
         for c in confirmed:
             c["source"] = next(label for label, values in candidates.items() if values is c["params"])
@@ -214,7 +217,7 @@ def calibrate(
                 "sampler": s.user_attrs["sampler"]["name"],
                 "study": str(db),
                 "fragment": str(frag),
-                "confirm_scale": base.run.scale,
+                "confirm_scale": run_scale,
                 "confirm_replications": confirm_replications,
                 "command": command or f"model.calibration.calibrate({scenario})",
             }

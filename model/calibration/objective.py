@@ -69,9 +69,13 @@ def horizon_overrides(path: Path, targets: tuple[Target, ...] | list[Target], ex
 def trial_scenario(problem: Problem, values: dict[str, float]) -> Scenario:
     """The base scenario with ``values`` set, ending at the targets' horizon."""
     extra = {**problem.fixed, **parameters.overrides(values, problem.params)}
-    return load_at_horizon(
-        problem.scenario, {**extra, **horizon_overrides(problem.scenario, problem.targets, extra)}
-    )
+    return at_horizon(problem.scenario, problem.targets, extra)
+
+
+def at_horizon(path: Path, targets: tuple[Target, ...] | list[Target], extra: dict | None = None) -> Scenario:
+    """The scenario at ``path`` with ``extra`` set, ending at ``targets``' horizon (``horizon_overrides``)."""
+    extra = dict(extra or {})
+    return load_at_horizon(path, {**extra, **horizon_overrides(path, targets, extra)})
 
 
 def load_at_horizon(path: Path, overrides: dict[str, Any]) -> Scenario:

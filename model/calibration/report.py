@@ -51,8 +51,7 @@ def replicate(
     path: Path, targets: list[Target], replications: int, scale: float, executor: Executor, extra=None
 ) -> Runs:
     """The scenario at its targets' horizon, ``replications`` paired seeds, one job each."""
-    extra = dict(extra or {})
-    s = objective.load_at_horizon(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
+    s = objective.at_horizon(path, targets, extra)
     calls = [(s.dump(), seed, scale, targets) for seed in replication_seeds(s.run.seed, replications)]
     results = gather(executor, evaluate_paths, calls)
     values = {t.key: [r["values"][t.key] for r in results] for t in targets}

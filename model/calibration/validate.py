@@ -56,25 +56,19 @@ def run_replications(
     """Model values per target and replication, the scale, the root seed and the ensemble member of each
     replication (``None`` without an ensemble); one job per seed."""
     extra = dict(overrides or {})
-    scenario = objective.load_at_horizon(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
+    scenario = objective.at_horizon(path, targets, extra)
     scale = float(scale or scenario.run.scale)
     root = scenario.run.seed if seed is None else seed
     seeds = replication_seeds(root, replications)
     drawn = tuple(ensemble.overrides(replications, root)) if ensemble is not None else None
     dumps = [scenario.dump()] * replications
     if drawn is not None:
-        dumps = [_at_horizon(path, targets, {**extra, **member}) for member in drawn]
+        dumps = [objective.at_horizon(path, targets, {**extra, **member}).dump() for member in drawn]
     results = objective.run_values(executor, list(zip(dumps, seeds, strict=True)), scale, targets)
     errors = [r for r in results if isinstance(r, str)]
     if errors:
         raise RuntimeError(f"a replication failed: {errors[0]}")
     return {t.key: [r[t.key] for r in results] for t in targets}, scale, root, drawn
-
-
-def _at_horizon(path: Path, targets: list[Target], extra: dict) -> dict:
-    return objective.load_at_horizon(
-        path, {**extra, **objective.horizon_overrides(path, targets, extra)}
-    ).dump()
 
 
 def table(

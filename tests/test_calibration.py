@@ -20,6 +20,7 @@ from conftest import BASELINE, SCENARIOS
 from model.calibration import fragment, objective, parameters, study
 from model.calibration.targets import calibration_targets, horizon_end, read_value
 from model.cli import main
+from model.errors import InputError
 from model.executors import open_executor
 from model.scenario import load_scenario
 
@@ -293,3 +294,6 @@ def test_calibrate_function_fits_and_leaves_the_ensemble_in_out(tmp_path):
     ensemble = load_ensemble(fit.ensemble, BASELINE)
     assert ensemble.keys == ("behaviour.innovation",) and ensemble.weights.sum() == pytest.approx(1.0)
     assert json.loads((out / "fitted.json").read_text()) == fit.fitted
+    with pytest.raises(InputError, match="searches with cmaes"):  # a resumed study keeps its sampler
+        calibrate(BASELINE, out, trials=3, params=["innovation"], targets=calibration_targets()[:4],
+                  scale=100000.0, replications=1, resume=True, sampler="tpe", write=False)  # fmt: skip

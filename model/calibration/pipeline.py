@@ -130,7 +130,7 @@ def calibrate(
     except KeyError as exc:
         raise InputError(f"--params: {exc.args[0]}") from None
     frag = fragment.fragment_path(scenario)
-    sampler = sampler or ("cmaes" if frag.is_file() else "tpe")
+    asked, sampler = sampler, sampler or ("cmaes" if frag.is_file() else "tpe")
     if sampler not in study.SAMPLERS:
         raise InputError(f"--sampler {sampler}: one of {', '.join(study.SAMPLERS)}")
     if not 0 < sigma0 <= 1:
@@ -154,6 +154,9 @@ def calibrate(
         differs = study.same_problem(s, problem)
         if differs:
             raise InputError(f"--resume: the study in {db} fits another problem ({differs})")
+        kept = s.user_attrs.get("sampler", {"name": "tpe"})["name"]
+        if asked and asked != kept:
+            raise InputError(f"--resume --sampler {asked}: the study in {db} searches with {kept}")
     else:
         study.record_problem(s, problem)
     workers = workers or default_workers() if scheduler else checked_workers(workers)

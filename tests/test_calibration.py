@@ -297,3 +297,25 @@ def test_calibrate_function_fits_and_leaves_the_ensemble_in_out(tmp_path):
     with pytest.raises(InputError, match="searches with cmaes"):  # a resumed study keeps its sampler
         calibrate(BASELINE, out, trials=3, params=["innovation"], targets=calibration_targets()[:4],
                   scale=100000.0, replications=1, resume=True, sampler="tpe", write=False)  # fmt: skip
+
+
+def test_calibrate_writes_the_fragment_and_the_ensemble_beside_it(tmp_path):
+    from model.calibration import calibrate
+    from model.ensemble import load_ensemble
+
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    for name in ("baseline.toml", "calibrated.toml"):
+        (scenarios / name).write_text((SCENARIOS / name).read_text(encoding="utf-8"), encoding="utf-8")
+    fit = calibrate(
+        scenarios / "baseline.toml", tmp_path / "cal", trials=3, targets=calibration_targets()[:4],
+        scale=100000.0, replications=1, confirm=1, confirm_replications=1, confirm_scale=100000.0,
+        polish_steps=0, make_report=False, workers=2, quiet=True,
+    )  # fmt: skip
+    assert fit.fragment == scenarios / "calibrated.toml"
+    shipped = load_scenario(scenarios / "baseline.toml").behaviour
+    assert shipped.innovation == pytest.approx(fit.fitted["innovation"], rel=1e-3)  # the fit is what loads
+    beside = scenarios / "ensemble.csv"
+    assert beside.read_text() == (tmp_path / "cal" / "ensemble.csv").read_text()
+    members = load_ensemble(beside, scenarios / "baseline.toml")
+    assert set(members.keys) == {k for p in parameters.FREE for k in p.keys}

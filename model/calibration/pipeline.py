@@ -23,9 +23,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import optuna
 
 from ..errors import InputError
 from ..executors import checked_workers, default_workers, open_executor
@@ -236,10 +239,10 @@ def calibrate(
 
 def _report(
     problem: Problem,
-    s: Any,
+    s: optuna.Study,
     fitted: dict[str, float],
     confirmed: list[dict],
-    executor: Any,
+    executor: Executor,
     extra: dict[str, Any],
     scale: float,
     meta: dict[str, Any],

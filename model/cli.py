@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "plot": ".sweep.cli:plot_command",
     "calibrate": ".calibration.cli:calibrate_command",
     "validate": ".calibration.cli:validate_command",
+    "ensemble": ".calibration.cli:ensemble_command",
     "dashboard": ".dashboard.cli:dashboard_command",
     "sensitivity": ".analysis.cli:sensitivity_command",
     "discover": ".analysis.cli:discover_command",

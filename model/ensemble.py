@@ -21,6 +21,7 @@ import pandas as pd
 from .scenario import ScenarioError, load_scenario
 
 WEIGHT = "weight"
+ENSEMBLE = Path(__file__).resolve().parents[1] / "scenarios" / "ensemble.csv"  # what calibrate writes
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,10 @@ What keeps a long sweep from leaving a mess behind:
   for (a run in flight is lost; every finished one is already on disk);
 * a Dask executor has ``check()``: it raises ``EnvironmentFault`` once the scheduler is lost, or when the
   cluster has had no worker for ``NO_WORKERS_SECONDS``; callers poll it while they wait.
+
+``gather`` is the one way to run a batch of calls (these seeds of this scenario) and collect the results;
+calibration, validation, the report and the dashboard all use it. The sweep (``model.sweep.execute``)
+streams its runs to disk instead, and the calibration's trials go through ask/tell (``study``).
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
+from typing import Any
 
 from .errors import CapacityWarning, EnvironmentFault
 
@@ -63,6 +68,41 @@ def checked_workers(workers: int | None, per_run_bytes: int | None = None, optio
             )
             count = fit
     return max(1, count)
+
+
+class Cancelled(RuntimeError):
+    """``gather``'s progress callback asked to stop."""
+
+
+def gather(
+    executor: Executor,
+    fn: Callable[..., Any],
+    calls: Sequence[tuple],
+    progress: Callable[[int, int], Any] | None = None,
+    each: Callable[[int, Any], None] | None = None,
+) -> list[Any]:
+    """``fn(*args)`` for every ``args`` in ``calls`` on ``executor``; the results in the order of ``calls``.
+
+    Every call is submitted at once (the executor queues them) and collected as it finishes: ``each(k,
+    result)`` sees call k's result then (a cache keeps what finished before a stop), and
+    ``progress(done, total)`` is called; a ``False`` return stops the batch (``Cancelled``). When the
+    batch stops, for that or an exception or Ctrl-C, the calls not yet started are cancelled.
+    """
+    futures = [executor.submit(fn, *args) for args in calls]
+    where = {future: k for k, future in enumerate(futures)}
+    out: list[Any] = [None] * len(futures)
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            k = where[future]
+            out[k] = future.result()
+            if each is not None:
+                each(k, out[k])
+            if progress is not None and progress(done, len(futures)) is False:
+                raise Cancelled(f"cancelled after {done} of {len(futures)} runs")
+    finally:
+        for future in futures:
+            future.cancel()
+    return out
 
 
 def _worker_start(parent: int) -> None:

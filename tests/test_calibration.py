@@ -20,6 +20,7 @@ from conftest import BASELINE, SCENARIOS
 from model.calibration import fragment, objective, parameters, study
 from model.calibration.targets import calibration_targets, horizon_end, read_value
 from model.cli import main
+from model.errors import InputError
 from model.executors import open_executor
 from model.scenario import load_scenario
 
@@ -176,6 +177,7 @@ def test_calibrate_command_smoke(tmp_path):
     fitted = json.loads((out / "fitted.json").read_text())
     assert set(fitted) == {"innovation", "ecny_share_max"}
     assert len(pd.read_csv(out / "trials.csv")) == 4
+    assert pd.read_csv(out / "ensemble.csv")["weight"].sum() == pytest.approx(1.0)
     assert main(argv) == 2  # the study exists: --resume or another --out
     assert main([*argv[:-1], "--resume", "--trials", "6", "--quiet"]) == 0
     assert len(pd.read_csv(out / "trials.csv")) == 6
@@ -212,3 +214,108 @@ def test_resume_neither_counts_interrupted_trials_nor_leaves_queued_ones(tmp_pat
     assert study.finished(resumed) == 1  # only the trial that ran to its end
     marks = [t.user_attrs for t in resumed.trials]
     assert marks[1] == {"interrupted": True} and marks[2] == {"discarded": True}
+
+
+def _slow_square(x: int) -> int:
+    import time
+
+    time.sleep(0.01 * (5 - x))  # later calls finish first
+    return x * x
+
+
+def test_gather_keeps_the_order_of_the_calls_and_stops_when_asked():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model.executors import Cancelled, gather
+
+    seen = []
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        out = gather(pool, _slow_square, [(x,) for x in range(5)], each=lambda k, r: seen.append(k))
+        assert out == [0, 1, 4, 9, 16]
+        assert sorted(seen) == list(range(5)) and seen != list(range(5))  # as they finished
+        with pytest.raises(Cancelled):
+            gather(pool, _slow_square, [(x,) for x in range(5)], progress=lambda done, total: done < 2)
+
+
+def test_values_per_seed_gives_each_scenario_its_seeds_values(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    targets = calibration_targets()[:3]
+    problem = objective.Problem(BASELINE, (), tuple(targets), 100000.0, 2, 5)
+    scenario = objective.trial_scenario(problem, {}).dump()
+    broken = {**scenario, "run": {**scenario["run"], "step_days": "weekly"}}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        good, bad = objective.values_per_seed(pool, [scenario, broken], problem.seeds, 100000.0, targets)
+    alone = objective.evaluate(scenario, problem.seeds, 100000.0, targets)["values"]
+    assert good == alone  # one job per seed gives what one job over both seeds gives
+    assert isinstance(bad, str)
+
+
+def test_cmaes_refit_starts_at_the_present_values_and_resumes_with_them(tmp_path):
+    """A refit samples round x0 (the present fit) with step sigma0 in the unit cube, and a resumed study
+    keeps its sampler and start point."""
+    import optuna
+
+    params = parameters.by_name(["innovation", "ecny_share_max"])
+    x0 = {p.name: parameters.from_unit(p, 0.8) for p in params}
+    db = tmp_path / "study.db"
+    s = study.open_study(db, resume=False, seed=2, sampler="cmaes", x0=x0, sigma0=0.02)
+    assert isinstance(s.sampler, optuna.samplers.CmaEsSampler)
+    units = []
+    for _ in range(6):
+        trial = s.ask()
+        values = {p.name: trial.suggest_float(p.name, p.low, p.high, log=p.log) for p in params}
+        units.append([parameters.to_unit(p, values[p.name]) for p in params])
+        s.tell(trial, sum((u - 0.5) ** 2 for u in units[-1]))
+    # the first trial defines the search space (calibrate() enqueues the priors and x0 for it); from then on
+    # CMA-ES samples within a few sigma0 of x0, far from the box centre
+    assert np.abs(np.array(units[1:]) - 0.8).max() < 0.1
+    resumed = study.open_study(db, resume=True, seed=2)
+    assert isinstance(resumed.sampler, optuna.samplers.CmaEsSampler)
+    assert resumed.user_attrs["sampler"] == {"name": "cmaes", "x0": x0, "sigma0": 0.02}
+    assert isinstance(
+        study.open_study(tmp_path / "tpe.db", resume=False, seed=2).sampler, optuna.samplers.TPESampler
+    )
+
+
+def test_calibrate_function_fits_and_leaves_the_ensemble_in_out(tmp_path):
+    from model.calibration import calibrate
+    from model.ensemble import load_ensemble
+
+    out = tmp_path / "cal"
+    fit = calibrate(
+        BASELINE, out, trials=3, params=["innovation"], targets=calibration_targets()[:4], scale=100000.0,
+        replications=1, confirm=1, confirm_replications=1, polish_steps=0, write=False, make_report=False,
+        workers=2, quiet=True,
+    )  # fmt: skip
+    assert fit.total == 3 and fit.fragment is None and fit.report is None
+    assert set(fit.fitted) == {"innovation"} and np.isfinite(fit.loss)
+    assert fit.problem.targets == tuple(calibration_targets()[:4])
+    ensemble = load_ensemble(fit.ensemble, BASELINE)
+    assert ensemble.keys == ("behaviour.innovation",) and ensemble.weights.sum() == pytest.approx(1.0)
+    assert json.loads((out / "fitted.json").read_text()) == fit.fitted
+    with pytest.raises(InputError, match="searches with cmaes"):  # a resumed study keeps its sampler
+        calibrate(BASELINE, out, trials=3, params=["innovation"], targets=calibration_targets()[:4],
+                  scale=100000.0, replications=1, resume=True, sampler="tpe", write=False)  # fmt: skip
+
+
+def test_calibrate_writes_the_fragment_and_the_ensemble_beside_it(tmp_path):
+    from model.calibration import calibrate
+    from model.ensemble import load_ensemble
+
+    scenarios = tmp_path / "scenarios"
+    scenarios.mkdir()
+    for name in ("baseline.toml", "calibrated.toml"):
+        (scenarios / name).write_text((SCENARIOS / name).read_text(encoding="utf-8"), encoding="utf-8")
+    fit = calibrate(
+        scenarios / "baseline.toml", tmp_path / "cal", trials=3, targets=calibration_targets()[:4],
+        scale=100000.0, replications=1, confirm=1, confirm_replications=1, confirm_scale=100000.0,
+        polish_steps=0, make_report=False, workers=2, quiet=True,
+    )  # fmt: skip
+    assert fit.fragment == scenarios / "calibrated.toml"
+    shipped = load_scenario(scenarios / "baseline.toml").behaviour
+    assert shipped.innovation == pytest.approx(fit.fitted["innovation"], rel=1e-3)  # the fit is what loads
+    beside = scenarios / "ensemble.csv"
+    assert beside.read_text() == (tmp_path / "cal" / "ensemble.csv").read_text()
+    members = load_ensemble(beside, scenarios / "baseline.toml")
+    assert set(members.keys) == {k for p in parameters.FREE for k in p.keys}

@@ -153,7 +153,8 @@ def test_no_plotting_module_chooses_a_backend_on_import():
 def test_no_library_module_imports_the_command_line():
     code = (
         "import sys, model, model.sweep.analysis, model.sweep.store, model.sweep.design, model.sweep.execute,"
-        " model.sweep.fanplots, model.calibration.study, model.dashboard.sim, model.results;"
+        " model.sweep.fanplots, model.calibration.study, model.calibration.pipeline,"
+        " model.calibration.holdout, model.calibration.members, model.dashboard.sim, model.results;"
         "print('model.cli' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -90,3 +90,83 @@ def test_the_fit_passes_with_every_target_in_the_band_and_most_within_tolerance(
     one_far = {**exact, targets[0].key: [targets[0].value * 1.3]}
     assert not validate.passes(validate.table(one_far, targets))  # outside +/-25%
     assert "outside +/-25%: " + targets[0].key in validate.verdict(validate.table(one_far, targets))
+
+
+def _two_members(tmp_path):
+    path = tmp_path / "ensemble.csv"
+    path.write_text("behaviour.innovation,weight\n0.0005,1\n0.02,1\n", encoding="utf-8")
+    return path
+
+
+def test_ensemble_replications_run_their_drawn_members_reproducibly(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model.calibration import objective
+    from model.ensemble import load_ensemble
+    from model.streams import replication_seeds
+
+    ensemble = load_ensemble(_two_members(tmp_path), BASELINE)
+    targets = calibration_targets()[:3]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        values, _, root, drawn = validate.run_replications(
+            BASELINE, targets, 4, 100000.0, pool, 9, None, ensemble
+        )
+        again = validate.run_replications(BASELINE, targets, 4, 100000.0, pool, 9, None, ensemble)
+    assert again[0] == values and again[3] == drawn  # the run seed draws the same members again
+    assert list(drawn) == [dict(ensemble.members[i]) for i in ensemble.draw(4, 9)]
+    assert {m["behaviour.innovation"] for m in drawn} == {0.0005, 0.02}  # both members drawn (seed 9)
+    for r, seed in enumerate(replication_seeds(root, 4)):  # replication r is member r on seed r
+        problem = objective.Problem(BASELINE, (), tuple(targets), 100000.0, 1, 0, fixed=dict(drawn[r]))
+        alone = objective.evaluate(objective.trial_scenario(problem, {}).dump(), [seed], 100000.0, targets)
+        assert [values[t.key][r] for t in targets] == [alone["values"][t.key][0] for t in targets]
+
+
+def test_validate_ensemble_writes_the_members_and_refuses_a_bad_file(tmp_path, capsys):
+    code = main(
+        ["validate", str(BASELINE), "--ensemble", str(_two_members(tmp_path)), "--replications", "2",
+         "--scale", "100000", "--workers", "2", "--out", str(tmp_path / "v")]
+    )  # fmt: skip
+    assert code in (0, 1)
+    drawn = pd.read_csv(tmp_path / "v" / "baseline_ensemble" / "members.csv")
+    assert list(drawn.columns) == ["replication", "behaviour.innovation"] and len(drawn) == 2
+    assert "parameters drawn from" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("behaviour.innovation,weight\n-3,1\n", encoding="utf-8")
+    assert main(["validate", str(BASELINE), "--ensemble", str(bad), "--out", str(tmp_path / "w")]) == 2
+    assert not (tmp_path / "w").exists()
+
+
+@pytest.mark.parametrize("day", ["2021-13-01", "yesterday", "1999-01-01", "2030-01-01"])
+def test_fit_until_refuses_a_bad_day_in_one_line(day, tmp_path, capsys):
+    assert main(["validate", str(BASELINE), "--fit-until", day, "--out", str(tmp_path / "v")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --fit-until") and "\n" not in err
+    assert not (tmp_path / "v").exists()
+
+
+@pytest.mark.slow
+def test_fit_until_fits_the_early_targets_and_forecasts_the_later_ones(tmp_path, capsys):
+    from datetime import date
+
+    code = main(
+        ["validate", str(BASELINE), "--fit-until", "2021-12-31", "--trials", "3", "--fit-scale", "100000",
+         "--fit-replications", "1", "--replications", "2", "--scale", "100000", "--workers", "2",
+         "--out", str(tmp_path)]
+    )  # fmt: skip
+    assert code in (0, 1)
+    folder = tmp_path / "baseline_fit_until_2021-12-31"
+    table = pd.read_csv(folder / "validation.csv")
+    dates = {t.key: t.date for t in calibration_targets()}
+    assert set(table["target"]) == set(dates)  # every target scored
+    expected = ["in-sample" if dates[k] <= date(2021, 12, 31) else "out-of-sample" for k in table["target"]]
+    assert table["sample"].tolist() == expected
+    assert "out-of-sample" in expected and "in-sample" in expected
+    assert table["relative error"].notna().all()
+    study_targets = pd.read_csv(folder / "fit" / "trials.csv").columns
+    assert not any(
+        k in study_targets for k, d in dates.items() if d > date(2021, 12, 31)
+    )  # fit on early only
+    assert (folder / "fit" / "fitted.json").is_file() and "out-of-sample" in (
+        folder / "validation.md"
+    ).read_text()
+    assert "fitted on the" in capsys.readouterr().out

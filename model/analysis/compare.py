@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..ensemble import ENSEMBLE as ENSEMBLE
 from ..scenario import load_scenario
 from ..sweep import BASELINE, Keep, Point, table_sweep
 from ..sweep.analysis import load_results, paired_differences, quantile_bands, run_matrix
@@ -29,11 +30,9 @@ from .folder import AnalysisFolder, Options, folder_name
 from .outcomes import Outcome, check_date, check_metric, probe
 from .spec import Checker
 
-ROOT = Path(__file__).resolve().parents[2]
 FISCAL = "fiscal_cost_cumulative"
 # what an incentive buys: its fiscal cost per additional app wallet and per additional active user
 COST_PER = ("app_wallets_opened", "active_users")
-ENSEMBLE = ROOT / "scenarios" / "ensemble.csv"
 
 
 @dataclass(frozen=True)

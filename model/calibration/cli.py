@@ -2,6 +2,7 @@
 
     python run.py calibrate scenarios/baseline.toml [--trials N] [--workers N] [--scheduler ADDR] [--resume]
     python run.py validate [SCENARIO] [--replications N] [--scale N]
+    python run.py ensemble STUDY.db --out FILE [--best N] [--overwrite]
 
 Exit codes (``model.cli``): 0 done (validate: the fit passes, ``validate.passes``), 1 a target missed or a run
 failed, 2 bad input (scenario file, option, a study that exists without ``--resume``), 3 the environment.
@@ -10,20 +11,21 @@ failed, 2 bad input (scenario file, option, a study that exists without ``--resu
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
+
+import pandas as pd
 
 from .. import footprint
 from ..atomic import atomic_write_bytes
 from ..cli import _positive, positive_int
+from ..ensemble import ENSEMBLE, load_ensemble
 from ..errors import InputError
 from ..executors import checked_workers, default_workers, open_executor
 from ..paths import check_out, inside
 from ..scenario import load_scenario
-from . import fragment, identifiability, objective, parameters, polish, refine, report, study, validate
+from . import holdout, members, pipeline, study, validate
 from .targets import TOLERANCE, calibration_targets
 
 
@@ -48,7 +50,12 @@ def calibrate_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=_positive, default=10000.0, help="trial scale (10000)")
     p.add_argument("--replications", type=positive_int, default=8, help="paired replications per trial (8)")
     p.add_argument(
-        "--refine", type=float, default=0.6, help="share of --trials spent refining the best (0.6)"
+        "--sampler",
+        choices=study.SAMPLERS,
+        help="cmaes: refit from the present values (default when the fragment exists); tpe: whole box",
+    )
+    p.add_argument(
+        "--sigma0", type=float, default=study.SIGMA0, help=f"CMA-ES first step, unit cube ({study.SIGMA0})"
     )
     p.add_argument("--params", help="comma-separated subset of the free parameters (default: all)")
     p.add_argument("--confirm", type=positive_int, default=20, help="best trials re-run before choosing (20)")
@@ -65,185 +72,45 @@ def calibrate_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _current(path: Path, params: tuple[parameters.Param, ...]) -> dict[str, float]:
-    """The scenario's present value of each free parameter (its first key)."""
-    document = load_scenario(path).dump()
-    out = {}
-    for p in params:
-        node = document
-        for part in p.keys[0].split("."):
-            node = node[part]
-        out[p.name] = float(node)
-    return out
-
-
 def calibrate_command(argv: list[str]) -> int:
+    """``run.py calibrate``: the options of ``pipeline.calibrate``, then one line on what it left."""
     args = calibrate_parser().parse_args(argv)
-    path = args.scenario
-    base = load_scenario(path)  # a bad file stops here, exit 2
-    try:
-        params = parameters.by_name(args.params.split(",") if args.params else None)
-    except KeyError as exc:
-        raise InputError(f"--params: {exc.args[0]}") from None
-    if not 0 <= args.refine < 1:
-        raise InputError(f"--refine {args.refine}: a share of the trials, at least 0 and below 1")
-    shadowed = fragment.check_not_shadowed(path, params)
-    if shadowed:
-        raise InputError(
-            f"{path}: sets {', '.join(shadowed)} itself, which would hide the fitted values; "
-            f"leave them to {fragment.fragment_path(path).name}"
-        )
-    # only a fit that rewrites the fragment would drop what it sets and the fit does not free
-    stray = [] if args.no_write else fragment.stray_keys(fragment.fragment_path(path), params)
-    if stray:
-        raise InputError(
-            f"{fragment.fragment_path(path)}: sets {', '.join(stray)}, which the fit would drop "
-            "when it rewrites the file; move them to the scenario or free them"
-        )
-    check_out(args.out)
-    if args.report:
-        check_out(args.report, "--report")
-    targets = tuple(calibration_targets())
-    # trials and validation draw different seeds: the fit cannot learn the validation's luck
-    problem = objective.Problem(path, params, targets, args.scale, args.replications, base.run.seed + 1)
-    args.out.mkdir(parents=True, exist_ok=True)
-    db = args.out / "study.db"
-    if db.exists() and not args.resume:
-        raise InputError(f"{db} exists: pass --resume to continue that study, or choose another --out")
-    if args.resume and not db.exists():
-        raise InputError(f"--resume: no study at {db}")
-    s = study.open_study(db, args.resume, args.seed)
-    if args.resume:
-        differs = study.same_problem(s, problem)
-        if differs:
-            raise InputError(f"--resume: the study in {db} fits another problem ({differs})")
-    else:
-        study.record_problem(s, problem)
-    workers = args.workers or default_workers() if args.scheduler else checked_workers(args.workers)
-    where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} local workers"
-    start = [parameters.priors(params), _current(path, params)]
-    say = (lambda *a: None) if args.quiet else print
-    say(
-        f"calibrating {path} ({len(params)} parameters, {len(targets)} targets) on {where}: "
-        f"{args.trials} trials at scale {args.scale:g}, {args.replications} replications each"
-    )
     started = time.perf_counter()
-    with open_executor(workers, args.scheduler) as executor:
-        evolution = refine.Evolution(params, args.seed, s.user_attrs.get("evolution_sigma", refine.SIGMA0))
-        ran = study.optimise(
-            s,
-            problem,
-            args.trials,
-            executor,
-            2 * workers,
-            start,
-            study.Progress(args.trials, len(targets), quiet=args.quiet),
-            evolution if args.refine > 0 else None,
-            int(round(args.trials * (1 - args.refine))),
+    try:
+        fit = pipeline.calibrate(
+            args.scenario,
+            args.out,
+            trials=args.trials,
+            params=args.params.split(",") if args.params else None,
+            sampler=args.sampler,
+            sigma0=args.sigma0,
+            scale=args.scale,
+            replications=args.replications,
+            confirm=args.confirm,
+            confirm_replications=args.confirm_replications,
+            polish_steps=args.polish,
+            polish_replications=args.polish_replications,
+            validation_replications=args.validation_replications,
+            seed=args.seed,
+            resume=args.resume,
+            write=not args.no_write,
+            make_report=not args.no_report,
+            report_dir=args.report,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            quiet=args.quiet,
+            command="python run.py calibrate " + " ".join(argv),
         )
-        search_seconds = s.user_attrs.get("search_seconds", 0.0) + time.perf_counter() - started
-        s.set_user_attr("search_seconds", search_seconds)  # over every run of the study
-        best = study.best_trials(s, args.confirm)
-        if not best:
-            print(
-                "error: no trial finished; see the trials' user_attrs['error'] in the study", file=sys.stderr
-            )
-            return 1
-        confirm_scale = base.run.scale
-        candidates = {f"trial {t.number} (loss {t.value:.4f})": t.params for t in best}
-        for k in (5, 15, 30):  # centroids average out the luck a single trial may have fitted
-            ranked = study.best_trials(s, k)
-            if len(ranked) == k:
-                candidates[f"centroid of the best {k} trials"] = refine.centroid(
-                    [t.params for t in ranked], params
-                )
-        at_run_scale = replace(
-            problem, scale=confirm_scale, replications=args.polish_replications, seed=problem.seed + 1
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(
+            f"{fit.ran} trials run now, {fit.total} in the study; search {fit.search_seconds:.0f} s, "
+            f"total {time.perf_counter() - started:.0f} s; best loss {fit.loss:.4f} "
+            f"(rms error {fit.rms:.1%}) -> {fit.fragment or args.out / 'fitted.json'}"
         )
-        if args.polish > 0:
-            start_point = refine.centroid([t.params for t in study.best_trials(s, 5)], params)
-            candidates.update(polish.polish(at_run_scale, start_point, executor, args.polish))
-        confirmed = study.confirm(
-            problem, list(candidates.values()), args.confirm_replications, confirm_scale, executor
-        )
-        for c in confirmed:
-            c["source"] = next(label for label, values in candidates.items() if values is c["params"])
-        fitted = confirmed[0]["params"]
-        total = study.finished(s)
-        rms = objective.rms_error(confirmed[0]["loss"], len(targets))
-        frag = fragment.fragment_path(path)
-        report_dir = args.report or args.out
-        if not args.no_write:
-            header = fragment.header_lines(path, total, confirmed[0]["loss"], rms, report_dir / "report.md")
-            fragment.write(frag, fragment.render(fitted, params, header))
-            load_scenario(path)  # the fragment must validate with the scenario
-        extra = {} if not args.no_write else parameters.overrides(fitted, params)
-        (args.out / "fitted.json").write_text(json.dumps(fitted, indent=1) + "\n", encoding="utf-8")
-        report.trials_frame(s, problem).to_csv(args.out / "trials.csv", index=False)
-        if not args.no_report:
-            _report(
-                args,
-                path,
-                problem,
-                s,
-                fitted,
-                confirmed,
-                executor,
-                extra,
-                base.run.scale,
-                {
-                    "trials": total,
-                    "wall_seconds": search_seconds,
-                    "workers": where,
-                    "study": str(db),
-                    "fragment": str(frag),
-                    "confirm_scale": confirm_scale,
-                    "confirm_replications": args.confirm_replications,
-                    "command": "python run.py calibrate " + " ".join(argv),
-                },
-                report_dir,
-                say,
-            )
-    say(
-        f"{ran} trials run now, {total} in the study; search {search_seconds:.0f} s, "
-        f"total {time.perf_counter() - started:.0f} s; best loss {confirmed[0]['loss']:.4f} "
-        f"(rms error {rms:.1%}) -> {frag if not args.no_write else args.out / 'fitted.json'}"
-    )
     return 0
-
-
-def _report(args, path, problem, s, fitted, confirmed, executor, extra, scale, meta, folder, say) -> None:
-    targets = list(problem.targets)
-    horizon = objective.horizon_overrides(path, targets, extra)["run.end"]
-    meta["horizon"] = horizon.isoformat()
-    say(f"report: {args.validation_replications} replications at scale {scale:g}, counterfactuals, profiles")
-    runs = report.replicate(path, targets, args.validation_replications, scale, executor, extra)
-    n_cf = max(4, args.validation_replications // 2)
-    no_first = report.replicate(
-        path, targets, n_cf, scale, executor, {**extra, "behaviour.campaign_pull": 0.0}
-    )
-    no_push = report.replicate(
-        path,
-        targets,
-        n_cf,
-        scale,
-        executor,
-        {**extra, "behaviour.campaign_pull": 0.0, "behaviour.multihoming_push": 0.0},
-    )
-    prof_problem = objective.Problem(
-        path,
-        problem.params,
-        problem.targets,
-        problem.scale,
-        max(4, problem.replications),
-        problem.seed,
-        fixed=extra,
-    )
-    prof = identifiability.profile(prof_problem, fitted, executor)
-    attrib = report.attribution(runs, no_first, no_push)
-    out = report.write(folder, problem, s, fitted, confirmed, runs, scale, prof, attrib, meta)
-    say(validate.plain(validate.table(runs.values, targets)))
-    say(f"report -> {out}")
 
 
 def validate_parser() -> argparse.ArgumentParser:
@@ -258,6 +125,16 @@ def validate_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="root seed of the replications (default: run.seed)")
     p.add_argument("--tolerance", type=_positive, default=TOLERANCE, help=f"relative ({TOLERANCE})")
     p.add_argument("--out", type=Path, default=Path("results/validation"), help="parent folder")
+    p.add_argument(
+        "--ensemble", nargs="?", const=ENSEMBLE, type=Path, metavar="FILE",
+        help="replication r runs ensemble member r drawn by weight (default scenarios/ensemble.csv)",
+    )  # fmt: skip
+    p.add_argument(
+        "--fit-until", metavar="YYYY-MM-DD", help="fit on the targets up to this day, then score all of them"
+    )
+    p.add_argument("--trials", type=positive_int, default=200, help="trials of that fit (200)")
+    p.add_argument("--fit-scale", type=_positive, default=10000.0, help="trial scale of that fit (10000)")
+    p.add_argument("--fit-replications", type=positive_int, default=8, help="its replications per trial (8)")
     _executor_options(p)
     return p
 
@@ -266,31 +143,82 @@ def validate_command(argv: list[str]) -> int:
     args = validate_parser().parse_args(argv)
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise InputError(f"--seed {args.seed}: must be between 0 and 2**63 - 1")
+    if args.fit_until is not None and args.ensemble is not None:
+        raise InputError("--fit-until with --ensemble: the fit gives one parameter set; choose one of them")
+    until = holdout.parse_until(args.fit_until) if args.fit_until is not None else None
     scenario = load_scenario(args.scenario)  # a bad file stops here, exit 2
     if args.scale is not None:
         scenario = load_scenario(args.scenario, {"run.scale": args.scale})  # the scale is checked too
+    ensemble = load_ensemble(args.ensemble, args.scenario) if args.ensemble is not None else None
     check_out(args.out)
-    folder = inside(args.out, scenario.name)
+    suffix = f"_fit_until_{until}" if until else "_ensemble" if ensemble else ""
+    folder = inside(args.out, scenario.name + suffix)
     targets = calibration_targets()
     workers = None
     if not args.scheduler:
         need = footprint.check_fits(scenario, what="--scale" if args.scale else "run.scale")
         workers = checked_workers(args.workers or min(default_workers(), args.replications), need)
     started = time.perf_counter()
-    with open_executor(workers, args.scheduler) as executor:
-        result = validate.validate(
-            args.scenario, targets, args.replications, args.scale, executor, args.seed, args.tolerance
-        )
+    if until is not None:
+        fit = holdout.fit_until(
+            args.scenario, until, folder, trials=args.trials, replications=args.replications,
+            scale=args.scale, seed=args.seed, tolerance=args.tolerance, workers=workers,
+            scheduler=args.scheduler, fit_scale=args.fit_scale, fit_replications=args.fit_replications,
+        )  # fmt: skip
+        result, table = fit.validation, fit.table
+    else:
+        with open_executor(workers, args.scheduler) as executor:
+            result = validate.validate(
+                args.scenario, targets, args.replications, args.scale, executor, args.seed, args.tolerance,
+                ensemble=ensemble,
+            )  # fmt: skip
+        table = result.table
     elapsed = time.perf_counter() - started
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(folder / "validation.csv", result.table.to_csv(index=False).encode())
+    atomic_write_bytes(folder / "validation.csv", table.to_csv(index=False).encode())
+    if result.members is not None:
+        drawn = pd.DataFrame([{"replication": r, **m} for r, m in enumerate(result.members)])
+        atomic_write_bytes(folder / "members.csv", drawn.to_csv(index=False).encode())
+    about = "its own parameters"
+    if until is not None:
+        fitted_on = int((table["sample"] == holdout.IN).sum())
+        about = f"fitted on the {fitted_on} targets up to {until} in {fit.fit.total} trials, scored on all"
+    elif ensemble is not None:
+        about = f"parameters drawn from {args.ensemble}"
     head = (
-        f"{result.scenario}: {result.replications} replications at scale {result.scale:g}, "
+        f"{result.scenario} ({about}): {result.replications} replications at scale {result.scale:g}, "
         f"tolerance +/-{result.tolerance:.0%} on the median ({elapsed:.1f} s)"
     )
-    text = f"{head}\n\n{validate.markdown(result.table)}\n"
+    text = f"{head}\n\n{validate.markdown(table)}\n"
     atomic_write_bytes(folder / "validation.md", text.encode("utf-8"))
     print(head)
-    print(validate.plain(result.table))
-    print(f"{validate.verdict(result.table)} -> {folder / 'validation.csv'}")
-    return 0 if result.passed else 1
+    print(validate.plain(table))
+    print(f"{validate.verdict(table)} -> {folder / 'validation.csv'}")
+    return 0 if validate.passes(table) else 1
+
+
+def ensemble_command(argv: list[str]) -> int:
+    """``run.py ensemble STUDY.db --out FILE``: the weighted best trials of a study (``members``)."""
+    p = argparse.ArgumentParser(prog="run.py ensemble", description=members.__doc__.split("\n")[0])
+    p.add_argument("study", type=Path, help="a study.db that run.py calibrate left")
+    p.add_argument("--out", type=Path, required=True, help="the ensemble CSV to write")
+    p.add_argument("--best", type=positive_int, default=members.BEST, help=f"best trials ({members.BEST})")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    args = p.parse_args(argv)
+    if not args.study.is_file():
+        raise InputError(f"{args.study}: no such study file (the study.db in run.py calibrate's --out)")
+    if args.out.exists() and not args.overwrite:
+        raise InputError(f"--out {args.out} exists: pass --overwrite to replace it, or choose another file")
+    if args.out.is_dir():
+        raise InputError(f"--out {args.out} is a folder; choose a CSV file")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        rows = members.from_study_file(args.study, args.best)
+    except (KeyError, ValueError, SQLAlchemyError) as exc:
+        raise InputError(f"{args.study}: {str(exc).splitlines()[0]}") from None
+    members.write(args.out, rows)
+    print(
+        f"{len(rows)} members (weights sum to 1, the heaviest {rows[members.WEIGHT].max():.1%}) -> {args.out}"
+    )
+    return 0

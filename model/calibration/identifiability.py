@@ -2,8 +2,8 @@
 
 Two views, because each misses what the other sees:
 
-- **Spread over the best trials** (no new runs): the best 5% of the study's TPE trials (the refinement's
-  crowd round the best by design), each parameter's
+- **Spread over the best trials** (no new runs): the best 5% of the study's TPE trials (CMA-ES's
+  crowd round its mean by design; a CMA-ES-only study uses them all), each parameter's
   5%-95% range as a share of its search range (in log space for log-scaled ones). A ridge, where two
   parameters trade off, shows as a wide spread and a strong correlation between them.
 - **Profile** (new runs): the loss with one parameter moved from the fit, others held, at factors
@@ -44,7 +44,7 @@ def unit(p: Param, x: np.ndarray | float) -> np.ndarray:
 def best_fraction(study: optuna.Study, fraction: float = 0.05, at_least: int = 10) -> pd.DataFrame:
     """Parameters of the best ``fraction`` of finished trials (at least ``at_least``), best first."""
     done = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
-    # the refinement's trials crowd round the best by design: their spread is its step, not the data's
+    # CMA-ES's trials crowd round its mean by design: their spread is its step, not the data's
     explored = [t for t in done if t.user_attrs.get("phase", "tpe") == "tpe"]
     done = sorted(explored or done, key=lambda t: t.value)
     k = min(len(done), max(at_least, int(round(fraction * len(done)))))
@@ -99,23 +99,12 @@ def profile(problem: Problem, fit: dict[str, float], executor: Executor) -> pd.D
     for p in problem.params:
         for label, v in profile_points(p, fit[p.name]):
             jobs[(p.name, label, v)] = {**fit, p.name: v}
-    futures = {}
-    for key, values in jobs.items():
-        scenario = objective.trial_scenario(problem, values).dump()
-        futures[key] = [
-            executor.submit(objective.evaluate, scenario, [seed], problem.scale, list(problem.targets))
-            for seed in problem.seeds
-        ]
+    scenarios = [objective.trial_scenario(problem, values).dump() for values in jobs.values()]
+    measured = objective.values_per_seed(executor, scenarios, problem.seeds, problem.scale, problem.targets)
     rows = []
-    for (name, label, value), futs in futures.items():
-        results = [f.result() for f in futs]
-        if any("error" in r for r in results):
-            rows.append({"parameter": name, "point": label, "value": value, "loss": float("nan")})
-            continue
-        merged = {t.key: [r["values"][t.key][0] for r in results] for t in problem.targets}
-        rows.append(
-            {"parameter": name, "point": label, "value": value, "loss": objective.loss(merged, problem)}
-        )
+    for (name, label, value), merged in zip(jobs, measured, strict=True):
+        loss = float("nan") if isinstance(merged, str) else objective.loss(merged, problem)
+        rows.append({"parameter": name, "point": label, "value": value, "loss": loss})
     frame = pd.DataFrame(rows)
     base = float(frame.loc[frame["parameter"] == "fit", "loss"].iloc[0])
     frame["delta"] = frame["loss"] - base

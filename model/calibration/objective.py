@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ScenarioWarning
+from ..executors import gather
 from ..runner import simulate
 from ..scenario import Scenario, load_scenario
 from ..streams import replication_seeds
@@ -66,9 +69,13 @@ def horizon_overrides(path: Path, targets: tuple[Target, ...] | list[Target], ex
 def trial_scenario(problem: Problem, values: dict[str, float]) -> Scenario:
     """The base scenario with ``values`` set, ending at the targets' horizon."""
     extra = {**problem.fixed, **parameters.overrides(values, problem.params)}
-    return load_at_horizon(
-        problem.scenario, {**extra, **horizon_overrides(problem.scenario, problem.targets, extra)}
-    )
+    return at_horizon(problem.scenario, problem.targets, extra)
+
+
+def at_horizon(path: Path, targets: tuple[Target, ...] | list[Target], extra: dict | None = None) -> Scenario:
+    """The scenario at ``path`` with ``extra`` set, ending at ``targets``' horizon (``horizon_overrides``)."""
+    extra = dict(extra or {})
+    return load_at_horizon(path, {**extra, **horizon_overrides(path, targets, extra)})
 
 
 def load_at_horizon(path: Path, overrides: dict[str, Any]) -> Scenario:
@@ -94,6 +101,34 @@ def evaluate(
         return {"error": f"{type(exc).__name__}: {exc}"}
     values = {t.key: [run[t.key] for run in runs] for t in targets}
     return {"values": values, "seconds": time.perf_counter() - started}
+
+
+def run_values(
+    executor: Executor, runs: Sequence[tuple[dict[str, Any], int]], scale: float, targets: Sequence[Target]
+) -> list[dict[str, float] | str]:
+    """The model value of every target in each (scenario, seed) run, one job each (``executors.gather``);
+    a run that failed gives its error message instead."""
+    targets = list(targets)
+    results = gather(executor, evaluate, [(dump, [int(seed)], scale, targets) for dump, seed in runs])
+    return [r["error"] if "error" in r else {k: v[0] for k, v in r["values"].items()} for r in results]
+
+
+def values_per_seed(
+    executor: Executor,
+    scenarios: Sequence[dict[str, Any]],
+    seeds: Sequence[int],
+    scale: float,
+    targets: Sequence[Target],
+) -> list[dict[str, list[float]] | str]:
+    """Each scenario's model value of every target per seed (``run_values``); a scenario with a failed
+    run gives the first error message instead."""
+    results = run_values(executor, [(dump, seed) for dump in scenarios for seed in seeds], scale, targets)
+    out: list[dict[str, list[float]] | str] = []
+    for k in range(len(scenarios)):
+        runs = results[k * len(seeds) : (k + 1) * len(seeds)]
+        errors = [r for r in runs if isinstance(r, str)]
+        out.append(errors[0] if errors else {t.key: [r[t.key] for r in runs] for t in targets})
+    return out
 
 
 def observe(scenario: dict[str, Any], seed: int, scale: float, targets: list[Target]) -> dict[str, float]:

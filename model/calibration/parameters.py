@@ -8,8 +8,11 @@ and is listed in ``FIXED`` with the reason it is not fitted.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -313,3 +316,25 @@ def priors(params: tuple[Param, ...]) -> dict[str, float]:
 def clip(values: dict[str, float], params: tuple[Param, ...]) -> dict[str, float]:
     """Values moved inside their bounds (a starting point from an older fit may lie outside new bounds)."""
     return {p.name: min(max(float(values[p.name]), p.low), p.high) for p in params if p.name in values}
+
+
+def to_unit(p: Param, x: float) -> float:
+    """Position in the unit cube of the search space: 0 at ``low``, 1 at ``high`` (log space if ``log``)."""
+    if p.log:
+        return (math.log(x) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
+    return (x - p.low) / (p.high - p.low)
+
+
+def from_unit(p: Param, u: float) -> float:
+    """The value at unit position ``u`` (clipped to the cube), the inverse of ``to_unit``."""
+    u = min(max(u, 0.0), 1.0)
+    if p.log:
+        x = math.exp(math.log(p.low) + u * (math.log(p.high) - math.log(p.low)))
+    else:
+        x = p.low + u * (p.high - p.low)
+    return min(max(x, p.low), p.high)  # no rounding past a bound
+
+
+def centroid(points: list[dict[str, float]], params: tuple[Param, ...]) -> dict[str, float]:
+    """The mean of parameter sets in the unit cube (log space for log-scaled parameters)."""
+    return {p.name: from_unit(p, float(np.mean([to_unit(p, x[p.name]) for x in points]))) for p in params}

@@ -25,7 +25,7 @@ from scipy.optimize import lsq_linear
 
 from . import objective
 from .objective import Problem
-from .refine import from_unit, to_unit
+from .parameters import from_unit, to_unit
 
 STEP = 0.05  # finite-difference step in the unit cube
 TRUST = 0.1  # largest move of one parameter per step
@@ -38,22 +38,11 @@ def _values(u: np.ndarray, problem: Problem) -> dict[str, float]:
 
 def _measure(problem: Problem, points: list[np.ndarray], executor: Executor) -> list[dict[str, list[float]]]:
     """Model values per target and seed at each point (one job per point and seed)."""
-    jobs = []
-    for u in points:
-        scenario = objective.trial_scenario(problem, _values(u, problem)).dump()
-        jobs.append(
-            [
-                executor.submit(objective.evaluate, scenario, [seed], problem.scale, list(problem.targets))
-                for seed in problem.seeds
-            ]
-        )
-    out = []
-    for futures in jobs:
-        results = [f.result() for f in futures]
-        errors = [r["error"] for r in results if "error" in r]
-        if errors:
-            raise RuntimeError(f"polish: a run failed: {errors[0]}")
-        out.append({t.key: [r["values"][t.key][0] for r in results] for t in problem.targets})
+    scenarios = [objective.trial_scenario(problem, _values(u, problem)).dump() for u in points]
+    out = objective.values_per_seed(executor, scenarios, problem.seeds, problem.scale, problem.targets)
+    errors = [v for v in out if isinstance(v, str)]
+    if errors:
+        raise RuntimeError(f"polish: a run failed: {errors[0]}")
     return out
 
 

@@ -5,14 +5,18 @@ left running by the interruption are marked failed and interrupted, queued ones 
 counts, and the search goes on until the study holds the requested number of finished trials.
 ``in_flight`` trials run at once (twice the workers keeps every worker busy while the parent asks and
 tells); the TPE sampler's ``constant_liar`` stops it from proposing the same point again while earlier
-proposals are still running. Each finished trial keeps the model's value of every target in every
-replication (``user_attrs["values"]``), which the report and the identifiability analysis read without
-running anything again.
+proposals are still running. A refit from a start point (the scenario's present fit) uses CMA-ES
+instead (``SAMPLERS``): it starts at that point, ``x0``, with step ``sigma0`` in the unit cube of the
+search space (log space for log-scaled parameters), and closes in on a nearby optimum far faster than
+TPE; the study records which sampler it uses, so a resumed study keeps it. Each finished trial keeps
+the model's value of every target in every replication (``user_attrs["values"]``), which the report
+and the identifiability analysis read without running anything again.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import replace
@@ -22,24 +26,55 @@ import optuna
 
 from . import objective, parameters
 from .objective import Problem
-from .refine import Evolution
 from .targets import TOLERANCE
 
 STUDY_NAME = "calibration"
+SAMPLERS = ("tpe", "cmaes")
+SIGMA0 = 0.1  # CMA-ES's first step in the unit cube: a tenth of each search range
 
 
-def open_study(path: Path, resume: bool, seed: int, startup_trials: int = 40) -> optuna.Study:
-    """A new study in SQLite file ``path``, or the one already there when ``resume``."""
+def make_sampler(
+    name: str, seed: int, startup_trials: int = 40, x0: dict[str, float] | None = None, sigma0: float = SIGMA0
+) -> optuna.samplers.BaseSampler:
+    """TPE (a search of the whole box) or CMA-ES from ``x0`` with step ``sigma0`` (a refit)."""
+    if name == "tpe":
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, constant_liar=True, n_startup_trials=startup_trials
+        )
+    if name != "cmaes":
+        raise ValueError(f"sampler {name!r}: one of {', '.join(SAMPLERS)}")
+    with warnings.catch_warnings():  # x0 and sigma0 are deprecated in Optuna 4.9 and kept until 6 (pinned <6)
+        warnings.simplefilter("ignore", FutureWarning)
+        return optuna.samplers.CmaEsSampler(
+            x0=x0, sigma0=sigma0, n_startup_trials=0, seed=seed, warn_independent_sampling=False
+        )
+
+
+def open_study(
+    path: Path,
+    resume: bool,
+    seed: int,
+    startup_trials: int = 40,
+    sampler: str = "tpe",
+    x0: dict[str, float] | None = None,
+    sigma0: float = SIGMA0,
+) -> optuna.Study:
+    """A new study in SQLite file ``path``, or the one already there when ``resume`` (which keeps the
+    sampler, ``x0`` and ``sigma0`` it was started with)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    sampler = optuna.samplers.TPESampler(
-        seed=seed, multivariate=True, constant_liar=True, n_startup_trials=startup_trials
-    )
     storage = f"sqlite:///{path.resolve()}"
     if resume:
-        study = optuna.load_study(study_name=STUDY_NAME, storage=storage, sampler=sampler)
+        study = optuna.load_study(study_name=STUDY_NAME, storage=storage)
+        stored = study.user_attrs.get("sampler", {"name": "tpe"})
+        study.sampler = make_sampler(
+            stored["name"], seed, startup_trials, stored.get("x0"), stored.get("sigma0", sigma0)
+        )
         settle_interrupted(study)
         return study
-    return optuna.create_study(study_name=STUDY_NAME, storage=storage, sampler=sampler, direction="minimize")
+    chosen = make_sampler(sampler, seed, startup_trials, x0, sigma0)
+    study = optuna.create_study(study_name=STUDY_NAME, storage=storage, sampler=chosen, direction="minimize")
+    study.set_user_attr("sampler", {"name": sampler, "x0": x0, "sigma0": sigma0})
+    return study
 
 
 def settle_interrupted(study: optuna.Study) -> tuple[int, int]:
@@ -131,32 +166,17 @@ def optimise(
     in_flight: int,
     start: list[dict[str, float]] | None = None,
     progress: Callable[[int, float | None], None] | None = None,
-    evolution: Evolution | None = None,
-    refine_after: int | None = None,
 ) -> int:
     """Run trials until the study holds ``total`` finished ones; returns how many this call ran.
 
-    ``start`` parameter sets are tried first (a new study only): the priors and the current fit. With an
-    ``evolution``, trials after the first ``refine_after`` are its generations (``refine.py``) instead of
-    TPE's proposals.
+    ``start`` parameter sets are tried first (a new study only): the priors and the current fit.
     """
     if start and not study.trials:
         for values in start:
             study.enqueue_trial(parameters.clip(values, problem.params))
     before = finished(study)
-    tpe_until = total if evolution is None or refine_after is None else max(min(total, refine_after), before)
-    ran = _run(study, problem, executor, in_flight, tpe_until - before, before, progress, "tpe")
-    while evolution is not None and before + ran < total:
-        best_before = _best(study)
-        if best_before is None:
-            break
-        proposals = evolution.propose(study.best_params, min(2 * in_flight, total - before - ran))
-        for values in proposals:
-            study.enqueue_trial(values)
-        ran += _run(study, problem, executor, in_flight, len(proposals), before + ran, progress, "refine")
-        evolution.update(_best(study) < best_before)
-        study.set_user_attr("evolution_sigma", evolution.sigma)
-    return ran
+    phase = study.user_attrs.get("sampler", {"name": "tpe"})["name"]
+    return _run(study, problem, executor, in_flight, total - before, before, progress, phase)
 
 
 def _run(
@@ -233,39 +253,28 @@ def confirm(
     error of the median (the least worst first, so the fit keeps a margin on every target), then the loss.
     """
     confirm_problem = replace(problem, scale=scale, replications=replications, seed=problem.seed + 1)
-    jobs = []
-    for values in candidates:
-        scenario = objective.trial_scenario(confirm_problem, values).dump()
-        jobs.append(
-            [
-                executor.submit(objective.evaluate, scenario, [seed], scale, list(problem.targets))
-                for seed in confirm_problem.seeds
-            ]
-        )
+    scenarios = [objective.trial_scenario(confirm_problem, values).dump() for values in candidates]
+    measured = objective.values_per_seed(executor, scenarios, confirm_problem.seeds, scale, problem.targets)
     out = []
-    for values, futures in zip(candidates, jobs, strict=True):
-        results = [f.result() for f in futures]
-        errors = [r["error"] for r in results if "error" in r]
-        if errors:
+    for values, merged in zip(candidates, measured, strict=True):
+        if isinstance(merged, str):
             out.append(
                 {
                     "params": values,
                     "loss": float("inf"),
                     "misses": len(problem.targets),
                     "worst": float("inf"),
-                    "error": errors[0],
+                    "error": merged,
                 }
             )
             continue
-        merged = {t.key: [r["values"][t.key][0] for r in results] for t in problem.targets}
         medians = objective.median_values(merged)
         errors = [abs(medians[t.key] / t.value - 1) for t in problem.targets]
-        misses = sum(e > TOLERANCE for e in errors)
         out.append(
             {
                 "params": values,
                 "loss": objective.loss(merged, confirm_problem),
-                "misses": misses,
+                "misses": sum(e > TOLERANCE for e in errors),
                 "worst": max(errors),
                 "values": merged,
             }

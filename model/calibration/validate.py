@@ -6,6 +6,10 @@ with seeds ``replication_seeds(run.seed, n)``, ending at the first weekly record
 of the full run. A target is within tolerance when |median / published - 1| <= tolerance (15%); the
 scenario passes when every target is within ``BAND`` (25%) and at least ``SHARE_WITHIN`` (80%) of them
 within tolerance.
+
+With an ensemble (``scenarios/ensemble.csv``, ``model.ensemble``), replication r also runs with member
+``Ensemble.draw(n, root seed)[r]``'s parameters, so the interval holds parameter uncertainty as well as
+the model's noise, and the same root seed draws the same members again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..ensemble import Ensemble
 from ..scenario import load_scenario
 from ..streams import replication_seeds
 from . import objective
@@ -33,6 +38,7 @@ class Validation:
     tolerance: float
     table: pd.DataFrame  # one row per target (see ``table``)
     values: dict[str, list[float]]  # model value per replication, by target key
+    members: tuple[dict, ...] | None = None  # the ensemble member of each replication
 
     @property
     def passed(self) -> bool:
@@ -60,22 +66,24 @@ def run_replications(
     executor: Executor,
     seed: int | None = None,
     overrides: dict | None = None,
-) -> tuple[dict[str, list[float]], float, int]:
-    """Model values per target and replication, the scale used and the root seed (one job per seed)."""
+    ensemble: Ensemble | None = None,
+) -> tuple[dict[str, list[float]], float, int, tuple[dict, ...] | None]:
+    """Model values per target and replication, the scale, the root seed and the ensemble member of each
+    replication (``None`` without an ensemble); one job per seed."""
     extra = dict(overrides or {})
-    scenario = objective.load_at_horizon(path, {**extra, **objective.horizon_overrides(path, targets, extra)})
+    scenario = objective.at_horizon(path, targets, extra)
     scale = float(scale or scenario.run.scale)
     root = scenario.run.seed if seed is None else seed
-    dump = scenario.dump()
-    futures = [
-        executor.submit(objective.evaluate, dump, [s], scale, targets)
-        for s in replication_seeds(root, replications)
-    ]
-    results = [f.result() for f in futures]
-    errors = [r["error"] for r in results if "error" in r]
+    seeds = replication_seeds(root, replications)
+    drawn = tuple(ensemble.overrides(replications, root)) if ensemble is not None else None
+    dumps = [scenario.dump()] * replications
+    if drawn is not None:
+        dumps = [objective.at_horizon(path, targets, {**extra, **member}).dump() for member in drawn]
+    results = objective.run_values(executor, list(zip(dumps, seeds, strict=True)), scale, targets)
+    errors = [r for r in results if isinstance(r, str)]
     if errors:
         raise RuntimeError(f"a replication failed: {errors[0]}")
-    return {t.key: [r["values"][t.key][0] for r in results] for t in targets}, scale, root
+    return {t.key: [r[t.key] for r in results] for t in targets}, scale, root, drawn
 
 
 def table(
@@ -111,10 +119,14 @@ def validate(
     seed: int | None = None,
     tolerance: float = TOLERANCE,
     overrides: dict | None = None,
+    ensemble: Ensemble | None = None,
 ) -> Validation:
-    values, used_scale, _ = run_replications(path, targets, replications, scale, executor, seed, overrides)
+    values, used_scale, _, drawn = run_replications(
+        path, targets, replications, scale, executor, seed, overrides, ensemble
+    )
     name = load_scenario(path, overrides).name
-    return Validation(name, used_scale, replications, tolerance, table(values, targets, tolerance), values)
+    frame = table(values, targets, tolerance)
+    return Validation(name, used_scale, replications, tolerance, frame, values, drawn)
 
 
 def fmt(x: float) -> str:
@@ -138,6 +150,7 @@ def formatted(frame: pd.DataFrame) -> pd.DataFrame:
                 "yes" if ok else ("MISS" if band else "OUT")
                 for ok, band in zip(frame["pass"], frame["within band"], strict=True)
             ],
+            **({"sample": frame["sample"]} if "sample" in frame else {}),
         }
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..executors import open_executor
+from ..executors import Cancelled, gather, open_executor
 from ..runner import simulate
 from ..scenario import Scenario
 from ..streams import replication_seeds
@@ -138,26 +138,24 @@ def paired_runs(
     with _cache_lock:
         results.update({key: _cache[key] for key in jobs.values() if key in _cache})
     todo = {key: job for job, key in jobs.items() if key not in results}  # identical pairs: run once
-    total, done = len(todo), 0
+    total = len(todo)
     if progress is not None:
         progress(0, total)
     if todo:
+        keys = list(todo)
+
+        def keep(k: int, frame: pd.DataFrame) -> None:
+            results[keys[k]] = frame
+            with _cache_lock:
+                _cache[keys[k]] = frame
+
+        calls = [(dumps[which], seed, scale) for which, seed in todo.values()]
         pool_context = nullcontext(executor) if executor else open_executor(workers=min(workers, total))
         with pool_context as pool:
-            futures = {
-                pool.submit(national_run, dumps[which], seed, scale): key
-                for key, (which, seed) in todo.items()
-            }
-            for future in as_completed(futures):
-                key = futures[future]
-                results[key] = future.result()
-                with _cache_lock:
-                    _cache[key] = results[key]
-                done += 1
-                if progress is not None and progress(done, total) is False:
-                    for other in futures:
-                        other.cancel()
-                    raise RuntimeError("comparison cancelled")
+            try:
+                gather(pool, national_run, calls, progress, keep)
+            except Cancelled:
+                raise RuntimeError("comparison cancelled") from None
     frames = {job: results[key] for job, key in jobs.items()}
     dates = frames[("base", seeds[0])].index
     stack = {w: np.stack([frames[(w, s)].to_numpy() for s in seeds]) for w in ("base", "variant")}

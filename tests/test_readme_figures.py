@@ -133,7 +133,7 @@ def test_every_shipped_whatif_has_a_reference_dates_and_a_mechanism():
     assert set(names) <= set(whatifs.MECHANISMS), "write a mechanism in model/docs/whatifs.py"
     assert whatifs.reference_of("outlook_higher_rate") == "outlook_2030"
     assert whatifs.reference_of("outlook_2030") == whatifs.reference_of("no_expansion") == "baseline"
-    assert [d.year for d in whatifs.dates_for("outlook_no_interest")] == [2025, 2030]
+    assert [d.isoformat() for d in whatifs.dates_for("outlook_no_interest")] == ["2025-12-31", "2030-12-25"]
 
 
 @pytest.mark.slow

@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     where = "where the what-if comparisons keep their runs (default results/figures)"
     parser.add_argument("--out", type=Path, default=ROOT / "results" / "figures", help=where)
     args = parser.parse_args(argv)
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, whatever the environment says (as run.py does)
     for name, value in (("--lever-seeds", args.lever_seeds), ("--whatif-seeds", args.whatif_seeds)):
         if value < 2:
             parser.exit(2, f"error: {name} {value}: an interval needs at least 2 seeds\n")

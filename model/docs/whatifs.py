@@ -13,7 +13,7 @@ README's markers.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -66,9 +66,22 @@ def reference_of(name: str) -> str:
     return OUTLOOK if name.startswith("outlook_") and name != OUTLOOK else "baseline"
 
 
+def last_record(name: str, day: date) -> date:
+    """The last weekly record of scenario ``name`` on or before ``day`` (records fall every ``step_days``
+    from ``run.start``: 2030-12-31 is read at 2030-12-25, the outlook's last record)."""
+    from ..scenario import load_scenario
+
+    run = load_scenario(SCENARIOS / f"{name}.toml").run
+    start = run.start if isinstance(run.start, date) else date.fromisoformat(str(run.start))
+    weeks = (day - start).days // run.step_days
+    return start + timedelta(days=weeks * run.step_days)
+
+
 def dates_for(name: str) -> list[date]:
-    """End of 2025 for every what-if, and the end of 2030 too for those that run to it."""
-    return [HISTORY_END, OUTLOOK_END] if reference_of(name) == OUTLOOK else [HISTORY_END]
+    """End of 2025 for every what-if, and the end of 2030 too (its last record) for the outlook's."""
+    if reference_of(name) != OUTLOOK:
+        return [HISTORY_END]
+    return [HISTORY_END, last_record(OUTLOOK, OUTLOOK_END)]
 
 
 def compare(name: str, seeds: int, scale: float, out: Path, workers: int = 2) -> pd.DataFrame:

@@ -135,7 +135,7 @@ def write_figures(
 ) -> list[Path]:
     """Draw the README figures ``names`` (all by default) into ``folder``; return the files written."""
     written = []
-    for name in names or list(FIGURES):
+    for name in list(FIGURES) if names is None else names:
         print(f"drawing docs/{name}", flush=True)
         written.append(FIGURES[name].draw(folder / name, settings))
     return written

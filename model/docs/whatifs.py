@@ -125,7 +125,8 @@ def markdown(rows: pd.DataFrame, seeds: int, scale: float, stamp: str = "") -> s
         f"Paired effect of each shipped what-if (what-if minus its reference on the same {seeds} replication "
         f"seeds, {scale:,.0f} residents per agent): median over seeds with the 90% interval (5th to 95th "
         "percentile) in brackets. Written by `make figures` (`python -m model.docs`); each row is "
-        "`run.py compare REFERENCE WHATIF --seeds N --scale S`. Parameter uncertainty is not included.",
+        "`run.py compare REFERENCE WHATIF --seeds N --scale S`; 2030 is read at the outlook's last weekly "
+        "record. Parameter uncertainty is not included.",
         "",
         "| " + " | ".join(headings) + " |",
         "|" + "---|" * len(headings),
@@ -155,7 +156,7 @@ def splice(readme: str, table: str) -> str:
 
 def shows() -> list[str]:
     """The scenario files the table shows (relative to the repository), for its digest."""
-    return [f"scenarios/{name}.toml" for name in (*whatifs(), OUTLOOK)]
+    return [f"scenarios/{name}.toml" for name in dict.fromkeys((*whatifs(), OUTLOOK))]
 
 
 def write_whatifs(seeds: int, scale: float, out: Path, workers: int = 2, names: list[str] | None = None,

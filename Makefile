@@ -12,7 +12,7 @@ PYTHON312 := $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 	/usr/local/bin/python3.12 /usr/bin/python3.12 python3; do \
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { echo $$p; break; }; done)
 
-.PHONY: run test test-quick lint bench clean
+.PHONY: run test test-quick lint bench figures clean
 
 $(VENV)/.venv-made:
 	@test -n "$(PYTHON312)" || { echo "error: Python >= 3.12 not found (install python3.12)" >&2; exit 2; }
@@ -44,6 +44,10 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(PY) -m benchmarks $(ARGS)
+
+# every figure the README shows and its what-if table, from the shipped model (ARGS: e.g. --only whatifs)
+figures: $(VENV)/.installed-test
+	$(PY) -m model.docs $(ARGS)
 
 clean:
 	rm -rf $(VENV)

@@ -123,6 +123,40 @@ def published(metric: str, scope: str = "national") -> pd.DataFrame:
     return t[(t["metric"] == metric) & (t["scope"] == scope)]
 
 
+def published_points(metric: str, scope: str = "national") -> pd.DataFrame:
+    """The calibration targets of ``metric`` in ``scope`` (date, value, confidence): the figures the model is
+    fitted to, from ``calibration_targets`` so a plot shows exactly what the fit and ``validate`` read."""
+    from .calibration.targets import calibration_targets
+
+    rows = [
+        {"date": pd.Timestamp(t.date), "value": t.value, "confidence": t.confidence}
+        for t in calibration_targets()
+        if t.metric == metric and t.scope == scope
+    ]
+    return pd.DataFrame(rows, columns=["date", "value", "confidence"])
+
+
+def data_end() -> pd.Timestamp:
+    """The date of the last published figure the model is fitted to: history before, projection after."""
+    from .calibration.targets import calibration_targets
+
+    return pd.Timestamp(max(t.date for t in calibration_targets()))
+
+
+DATA_END_LABEL = "data end"
+
+
+def mark_data_end(ax, label: bool = True) -> None:
+    """A dotted vertical line where the published data end, labelled at the top of the axis, so a reader
+    tells the fitted history (left) from the model's projection (right)."""
+    end = data_end()
+    ax.axvline(end, color="0.35", lw=1.0, ls=":", zorder=1, label=f"{DATA_END_LABEL} ({end:%Y-%m-%d})")
+    if label:
+        text = f" {DATA_END_LABEL} {end:%Y-%m}: projection \u2192"
+        where = ax.get_xaxis_transform()
+        ax.text(end, 0.98, text, transform=where, ha="left", va="top", fontsize=7, color="0.3")
+
+
 def overlay_targets(
     ax,
     metric: str,
@@ -131,21 +165,34 @@ def overlay_targets(
     color: str = "black",
     size: float = 36,
 ) -> None:
-    """The published figures of ``metric`` (national) as diamonds, scaled by ``divisor``."""
-    points = published(metric)
+    """The published figures of ``metric`` (national) as diamonds on its own curve, scaled by ``divisor``;
+    a low-confidence figure is drawn hollow."""
+    points = published_points(metric)
     if len(points):
         ax.scatter(
             points["date"],
             points["value"] / divisor,
             marker="D",
             s=size,
-            color=color,
+            facecolors=[color if firm else "none" for firm in points["confidence"].ne("low")],
+            edgecolors=color,
             zorder=6,
             label=label or f"published: {metric.replace('_', ' ')}",
         )
 
 
+# metric, label, colour of the national S-curve: both published wallet definitions, then people
+S_CURVE = (
+    ("personal_wallets_opened", "personal wallets at the operators (multi-homing counted)", "C0"),
+    ("app_wallets_opened", "app wallets (set up through the public app, from 2022)", "C4"),
+    ("citizens_with_wallet", "residents with a wallet", "C2"),
+    ("active_users", "active users (paid in last 4 weeks)", "C1"),
+)
+
+
 def national_s_curve(frame: pd.DataFrame, out: Path, title: str, table=None) -> Path:
+    """Both wallet definitions the PBOC published (wallets at the operators until 2022, app wallets after)
+    with their own published points, residents with a wallet and active users, and where the data end."""
     table = _wide(frame, table)
     regions = [r for r in table.columns.get_level_values("region").unique() if r != "national"]
     live = table.xs("live", level="metric", axis=1)[regions]
@@ -155,14 +202,12 @@ def national_s_curve(frame: pd.DataFrame, out: Path, title: str, table=None) -> 
     ax.fill_between(
         population_live.index, population_live / MILLION, color="0.9", label="residents of live pilots"
     )
-    for metric, label, color in (
-        ("personal_wallets_opened", "personal wallets opened (multi-homing counted)", "C0"),
-        ("citizens_with_wallet", "residents with a wallet", "C2"),
-        ("active_users", "active users (paid in last 4 weeks)", "C1"),
-    ):
+    for metric, label, color in S_CURVE:
         s = series(frame, metric, table=table)
         ax.plot(s.index, s / MILLION, color=color, label=label)
-    overlay_targets(ax, "personal_wallets_opened", label="published: personal wallets opened")
+        if len(published_points(metric)):
+            overlay_targets(ax, metric, color=color, label=f"published: {label.split(' (')[0]}")
+    mark_data_end(ax)
     ax.set_ylabel("millions")
     titled(ax, "e-CNY adoption, national", title)
     ax.legend(loc="upper left", fontsize=8)
@@ -239,15 +284,16 @@ def merchant_acceptance(frame: pd.DataFrame, out: Path, title: str, table=None) 
     merchants = series(frame, "merchants_accepting", table=table)
     left.plot(points.index, points / MILLION, label="acceptance points (scenarios)")
     left.plot(merchants.index, merchants / MILLION, label="merchants accepting")
-    overlay_targets(left, "acceptance_scenarios", label="published: pilot scenarios")
+    overlay_targets(left, "acceptance_scenarios", color="C0", label="published: pilot scenarios")
     left.set_ylabel("millions")
     left.set_title("Merchant acceptance")
     value = series(frame, "transaction_value_cumulative", table=table)
     right.plot(value.index, value / 1e9, color="C3", label="cumulative transaction value")
-    overlay_targets(right, "transaction_value_cumulative", divisor=1e9, label="published")
+    overlay_targets(right, "transaction_value_cumulative", divisor=1e9, color="C3", label="published")
     right.set_ylabel("billion yuan")
     right.set_title("Transaction value")
     for ax in (left, right):
+        mark_data_end(ax)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
     titled(fig, "Merchant acceptance and transaction value", title)

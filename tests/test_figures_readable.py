@@ -83,6 +83,39 @@ def test_a_long_description_does_not_widen_the_saved_plot(frame, tmp_path):
     assert Image.open(long).size[0] == Image.open(short).size[0]
 
 
+def test_the_s_curve_shows_both_wallet_definitions_their_points_and_where_the_data_end(
+    frame, tmp_path, monkeypatch
+):
+    import matplotlib.dates as mdates
+
+    from model.calibration.targets import calibration_targets
+
+    figures = saved_figures(plots, monkeypatch)
+    plots.national_s_curve(frame, tmp_path, "baseline")
+    ax = figures[0].axes[0]
+    curves = {line.get_label(): line for line in ax.get_lines()}
+    for metric, label, colour in plots.S_CURVE:
+        assert label in curves, f"{metric} not drawn"
+        assert curves[label].get_color() == colour
+    personal, app = (
+        plots.published_points("personal_wallets_opened"),
+        plots.published_points("app_wallets_opened"),
+    )
+    assert len(personal) and len(app)  # the data hold both definitions
+    points = {c.get_label(): c for c in ax.collections if c.get_label().startswith("published")}
+    for published, label in ((personal, "published: personal wallets at the operators"),
+                             (app, "published: app wallets")):  # fmt: skip
+        assert label in points
+        drawn = points[label].get_offsets()
+        assert np.allclose(np.sort(drawn[:, 1]), np.sort(published["value"] / plots.MILLION))
+    end = plots.data_end()
+    assert end == max(pd.Timestamp(t.date) for t in calibration_targets())
+    markers = [line for line in ax.get_lines() if line.get_label().startswith(plots.DATA_END_LABEL)]
+    assert len(markers) == 1
+    assert mdates.date2num(markers[0].get_xdata()[0]) == mdates.date2num(end)
+    assert any(text.get_text().strip().startswith(plots.DATA_END_LABEL) for text in ax.texts)
+
+
 def test_calibration_traces_are_coloured_as_the_caption_says(tmp_path, monkeypatch):
     from model.calibration import figures, parameters
 

@@ -11,6 +11,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.dates import ConciseDateFormatter
 from matplotlib.ticker import NullFormatter
 
+from ..plots import mark_data_end
 from .identifiability import DELTA
 from .parameters import Param
 from .targets import TOLERANCE, Target
@@ -89,6 +90,7 @@ def paths(
                     zorder=6,
                     label="published Oct 2021 (not fitted)",
                 )
+        mark_data_end(ax, label=False)
         ax.set_title(label, fontsize=9)
         ax.set_ylabel(unit, fontsize=8)
         ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .. import domain
-from ..plots import overlay_targets, titled
+from ..plots import mark_data_end, overlay_targets, titled
 from .analysis import load_results, open_store, paired_differences, quantile_bands, run_matrix, summarize
 from .design import BASELINE
 
@@ -68,6 +68,7 @@ def fan_chart(
         _band(ax, quantile_bands(matrix[scenario]), colors[scenario], label, divisor, shade)
     if overlay_published and region == "national":
         overlay_targets(ax, metric, divisor, label="published", color="crimson", size=30)
+        mark_data_end(ax)
     ax.grid(alpha=0.3)
 
 

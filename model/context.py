@@ -53,7 +53,6 @@ StepView = namedtuple(
         "b2b_share",  # float[R]: businesses paying each other in e-CNY / businesses, last step
         "programme",  # float[R]: e-CNY programme, thousand yuan per business a year
         "p_dormant",  # float[R]: P(an engaged holder goes dormant this step)
-        "p_wake",  # float[R]: P(a dormant holder re-engages this step)
         "p_pay",  # float[R, 2]: P(an engaged holder pays at least once), by public-sector flag
         "payments",  # float[R, 2]: its expected e-CNY payments in the step (rules.ecny_payments)
         "payroll_share",  # float[R]: share of public pay in e-CNY now (government.payroll_share + wages)
@@ -179,7 +178,6 @@ def step_view(
         b2b_share=shares["b2b_share"],
         programme=now.programme,
         p_dormant=rules.probability(rules.dormancy_rate(acceptance, now.interest, b), dt),
-        p_wake=rules.probability(rules.reactivation_rate(acceptance, b), dt),
         p_pay=np.ascontiguousarray(rules.pays_probability(share, weeks, b)),
         payments=np.ascontiguousarray(rules.ecny_payments(share, weeks, b)),
         payroll_share=now.payroll_share,

@@ -160,13 +160,24 @@ def more_wallets(i, r, word, c, ctx, k, tally) -> None:
 
 
 @phase
-def engagement(i, r, word, c, ctx, k) -> None:
-    """An engaged holder goes dormant with ``ctx.p_dormant[r]``; a dormant one wakes with ``p_wake[r]``."""
+def engagement(i, r, word, network_share, c, ctx, b, k) -> None:
+    """An engaged holder goes dormant with ``ctx.p_dormant[r]``; a dormant one wakes at ``rules.wake_rate``
+    (its own reasons to use e-CNY, as for a resident without a wallet, and the shops)."""
     u = draws.uniform(word, k.dormancy)
     if c.engaged[i]:
         if u < ctx.p_dormant[r]:
             c.engaged[i] = False
-    elif u < ctx.p_wake[r]:
+        return
+    rate = rules.wake_rate(
+        float(c.habit[i]),
+        network_share,
+        ctx.adopted_share[r],
+        ctx.acceptance[r],
+        c.public_sector[i],
+        ctx.payroll_share[r],
+        b,
+    )
+    if rules.occurs(u, rate, ctx.dt):
         c.engaged[i] = True
 
 
@@ -227,7 +238,7 @@ def step_citizen(i, r, network_share, c, ctx, b, k, tally) -> None:
             first_wallet(i, r, word, network_share, c, ctx, b, k, tally)
         else:
             more_wallets(i, r, word, c, ctx, k, tally)
-            engagement(i, r, word, c, ctx, k)
+            engagement(i, r, word, network_share, c, ctx, b, k)
         app_registration(i, r, word, c, ctx, b, k, tally)
         pay(i, r, word, c, ctx, k, tally)
     elif ctx.whitelist_active and c.whitelisted[i] and c.wallets[i] == 0:

@@ -53,6 +53,36 @@ def habit_weight(habit: float, b) -> float:
 
 
 @jitable
+def organic_wallet_rate(
+    habit: float,
+    network_share: float,
+    region_share: float,
+    acceptance: float,
+    public_sector: bool,
+    payroll_share: float,
+    b,
+) -> float:
+    """Yearly hazard of taking up e-CNY for one's own reasons (friends, shops, public pay, curiosity).
+
+    lambda = weight(habit) * (p + q * w + acceptance_pull * a + government_pull * payroll_share * public)
+    with w = (1 - wom_mixing) * network_share + wom_mixing * region_share, the Bass model's hazard when
+    every other pull is zero and wom_mixing = 1. ``acceptance`` is the region's share of merchant points
+    accepting e-CNY. It moves a resident without a wallet to open one (``open_wallet_rate``) and a holder
+    whose wallet lies unused to use it (``wake_rate``).
+    Reads: innovation, word_of_mouth, wom_mixing, acceptance_pull, government_pull, habit_floor.
+    Non-decreasing in every input.
+    """
+    w = (1.0 - b.wom_mixing) * network_share + b.wom_mixing * region_share
+    pull = (
+        b.innovation
+        + b.word_of_mouth * w
+        + b.acceptance_pull * acceptance
+        + b.government_pull * payroll_share * (1.0 if public_sector else 0.0)
+    )
+    return habit_weight(habit, b) * pull
+
+
+@jitable
 def open_wallet_rate(
     habit: float,
     network_share: float,
@@ -65,23 +95,15 @@ def open_wallet_rate(
 ) -> float:
     """Yearly hazard that a citizen without a wallet opens a first one (live region).
 
-    lambda = weight(habit) * (p + q * w + acceptance_pull * a + campaign_pull * m
-                              + government_pull * payroll_share * public_sector)
-    with w = (1 - wom_mixing) * network_share + wom_mixing * region_share, the Bass model's hazard when
-    every other pull is zero and wom_mixing = 1. ``acceptance`` is the region's share of merchant points
-    accepting e-CNY, ``campaign`` the banks' staff targets: wallet sign-ups asked per resident per year.
+    lambda = organic_wallet_rate + weight(habit) * campaign_pull * m, with ``campaign`` m the banks' staff
+    targets: wallet sign-ups asked per resident per year.
     Reads: innovation, word_of_mouth, wom_mixing, acceptance_pull, campaign_pull, government_pull,
     habit_floor.  Non-decreasing in every input.
     """
-    w = (1.0 - b.wom_mixing) * network_share + b.wom_mixing * region_share
-    pull = (
-        b.innovation
-        + b.word_of_mouth * w
-        + b.acceptance_pull * acceptance
-        + b.campaign_pull * campaign
-        + b.government_pull * payroll_share * (1.0 if public_sector else 0.0)
+    organic = organic_wallet_rate(
+        habit, network_share, region_share, acceptance, public_sector, payroll_share, b
     )
-    return habit_weight(habit, b) * pull
+    return organic + habit_weight(habit, b) * b.campaign_pull * campaign
 
 
 @jitable
@@ -159,12 +181,32 @@ def dormancy_rate(acceptance, interest, b):
     return b.dormancy_rate * (1.0 - b.acceptance_retention * acceptance) / kept
 
 
-def reactivation_rate(acceptance, b):
-    """Yearly hazard that a dormant holder re-engages: reactivation_rate * acceptance.
+@jitable
+def wake_rate(
+    habit: float,
+    network_share: float,
+    region_share: float,
+    acceptance: float,
+    public_sector: bool,
+    payroll_share: float,
+    b,
+) -> float:
+    """Yearly hazard that a dormant holder starts to use its wallet:
 
-    Region-level.  Reads: reactivation_rate.
+    lambda = organic_wallet_rate + reactivation_rate * a.
+
+    The reasons that move a resident without a wallet to open one and use it work on a holder whose
+    wallet lies unused as well, so a wallet signed up under a campaign never leaves its holder less likely
+    to use e-CNY than having none; ``reactivation_rate * a`` is the further pull of shops on a holder who
+    has tried e-CNY before. (A dormant holder that could wake only at reactivation_rate * a made more bank
+    push mean fewer users: each pushed wallet took a resident out of reach of word of mouth.)
+    Reads: innovation, word_of_mouth, wom_mixing, acceptance_pull, government_pull, habit_floor,
+    reactivation_rate.  Non-decreasing in every input.
     """
-    return b.reactivation_rate * acceptance
+    organic = organic_wallet_rate(
+        habit, network_share, region_share, acceptance, public_sector, payroll_share, b
+    )
+    return organic + b.reactivation_rate * acceptance
 
 
 def ecny_payment_share(acceptance, public_sector, payroll_share, interoperable, b):

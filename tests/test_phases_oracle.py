@@ -158,9 +158,9 @@ class Oracle:
                         if u["adopt"] < rules.probability(rules.whitelist_rate(habit, b), dt):
                             open_first(i, r, word)
                     continue
+                nbrs = self.neighbours.get(r, [[]] * (c.offsets[r + 1] - c.offsets[r]))[local]
+                share = sum(held_before[c.offsets[r] + j] for j in nbrs) / len(nbrs) if nbrs else 0.0
                 if not held_before[i]:
-                    nbrs = self.neighbours.get(r, [[]] * (c.offsets[r + 1] - c.offsets[r]))[local]
-                    share = sum(held_before[c.offsets[r] + j] for j in nbrs) / len(nbrs) if nbrs else 0.0
                     rate = rules.open_wallet_rate(
                         habit, share, adopted[r], acceptance[r], campaign[r], public, payroll[r], b
                     )
@@ -186,9 +186,8 @@ class Oracle:
                             rules.dormancy_rate(acceptance[r], 0.0, b), dt
                         )
                     else:
-                        engaged[i] = u["dormancy"] < rules.probability(
-                            rules.reactivation_rate(acceptance[r], b), dt
-                        )
+                        wake = rules.wake_rate(habit, share, adopted[r], acceptance[r], public, payroll[r], b)
+                        engaged[i] = u["dormancy"] < rules.probability(wake, dt)
                 if app_live and not app[i]:
                     rate = rules.app_wallet_rate(habit, app_share[r], interop, 0.0, b)
                     if u["app"] < rules.probability(rate, dt):

@@ -41,6 +41,12 @@ POINTS = {
         public_sector=True,
         payroll_share=0.1,
     ),
+    rules.organic_wallet_rate: dict(
+        habit=0.5, network_share=0.3, region_share=0.2, acceptance=0.1, public_sector=True, payroll_share=0.1
+    ),
+    rules.wake_rate: dict(
+        habit=0.5, network_share=0.3, region_share=0.2, acceptance=0.1, public_sector=True, payroll_share=0.1
+    ),
     rules.opening_engagement: dict(rate=0.5, habit=0.5, campaign=2.0),
     rules.app_wallet_rate: dict(habit=0.5, app_share=0.2, interoperable=True, interest=0.01),
     rules.whitelist_rate: dict(habit=0.5),
@@ -58,7 +64,6 @@ POINTS = {
     rules.b2b_rate: dict(b2b_share=0.2, programme=3.0),
     rules.extra_wallet_rate: dict(campaign=2.0),
     rules.dormancy_rate: dict(acceptance=0.3, interest=0.01),
-    rules.reactivation_rate: dict(acceptance=0.3),
     rules.ecny_payment_share: dict(acceptance=0.3, public_sector=1.0, payroll_share=0.1, interoperable=True),
     rules.ecny_payments: dict(share=0.05, weeks=1.0),
     rules.pays_probability: dict(share=0.05, weeks=1.0),
@@ -75,7 +80,8 @@ NON_DECREASING = {
     rules.b2b_rate: set(POINTS[rules.b2b_rate]),
     rules.personal_balances: set(POINTS[rules.personal_balances]),
     rules.lottery_entry_probability: {"habit", "budget_yuan"},
-    rules.reactivation_rate: {"acceptance"},
+    rules.organic_wallet_rate: set(POINTS[rules.organic_wallet_rate]),
+    rules.wake_rate: set(POINTS[rules.wake_rate]),
     rules.ecny_payment_share: set(POINTS[rules.ecny_payment_share]),
 }
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from conftest import ROOT
 
-from model.docs import provenance, whatifs
+from model.docs import provenance, validation, whatifs
 from model.docs.figures import FIGURES
 
 README = ROOT / "README.md"
@@ -45,6 +45,19 @@ def test_the_whatif_table_is_not_older_than_the_model_it_shows():
     )
     inside = README.read_text().split(whatifs.START, 1)[1].split(whatifs.END, 1)[0]
     assert inside.strip() == table.split("\n\n", 1)[1].strip(), "README's what-if table: run `make figures`"
+
+
+def test_the_validation_table_is_not_older_than_the_model_it_shows():
+    path = ROOT / "docs" / "validation.md"
+    table = path.read_text() if path.is_file() else ""
+    found, shows = provenance.read_text_stamp(table)
+    assert found == provenance.digest(shows) and shows == [validation.BASELINE, "scenarios/ensemble.csv"], (
+        f"docs/validation.md is older than the model (digest {found or 'missing'}): run `make figures`"
+    )
+    inside = README.read_text().split(validation.START, 1)[1].split(validation.END, 1)[0]
+    assert inside.strip() == table.split("\n\n", 1)[1].strip(), (
+        "README's validation table: run `make figures`"
+    )
 
 
 @pytest.fixture

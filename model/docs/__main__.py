@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from .figures import FIGURES, ROOT, Settings, write_figures
+from .validation import write_validation
 from .whatifs import write_whatifs
 
-PARTS = (*FIGURES, "whatifs")
+PARTS = (*FIGURES, "whatifs", "validation")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
                         args.workers)  # fmt: skip
     parts = args.only or list(PARTS)
     write_figures(settings, [p for p in parts if p in FIGURES])
+    if "validation" in parts:
+        print(write_validation(settings.workers))
     if "whatifs" in parts:
         print(write_whatifs(settings.whatif_seeds, settings.whatif_scale, args.out, settings.workers))
     return 0

@@ -141,17 +141,17 @@ def markdown(rows: pd.DataFrame, seeds: int, scale: float, stamp: str = "") -> s
     return "\n".join(lines) + "\n"
 
 
-def splice(readme: str, table: str) -> str:
-    """``readme`` with ``table`` between the what-if markers (the markers kept); a clear error when they
+def splice(readme: str, table: str, start: str = START, end: str = END) -> str:
+    """``readme`` with ``table`` between the markers ``start`` and ``end`` (kept); a clear error when they
     are missing, doubled or out of order, so nothing else in the README is ever replaced."""
-    starts, ends = readme.count(START), readme.count(END)
-    if starts != 1 or ends != 1 or readme.index(START) > readme.index(END):
+    starts, ends = readme.count(start), readme.count(end)
+    if starts != 1 or ends != 1 or readme.index(start) > readme.index(end):
         raise ValueError(
-            f"README.md: needs exactly one {START} followed by one {END} (found {starts} and {ends})"
+            f"README.md: needs exactly one {start} followed by one {end} (found {starts} and {ends})"
         )
-    head, rest = readme.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{table.rstrip()}\n{END}{tail}"
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{table.rstrip()}\n{end}{tail}"
 
 
 def shows() -> list[str]:

@@ -45,17 +45,25 @@ class Validation:
         return passes(self.table)
 
 
+def _scored(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["scored"]] if "scored" in table else table
+
+
 def passes(table: pd.DataFrame) -> bool:
-    """Every target within ``BAND`` and at least ``SHARE_WITHIN`` of them within tolerance (``pass``)."""
-    return bool(table["within band"].all() and table["pass"].mean() >= SHARE_WITHIN)
+    """Every scored target within ``BAND`` and at least ``SHARE_WITHIN`` of them within tolerance."""
+    scored = _scored(table)
+    return bool(scored["within band"].all() and scored["pass"].mean() >= SHARE_WITHIN)
 
 
 def verdict(table: pd.DataFrame) -> str:
-    """One line: PASS or FAIL with the counts and the targets outside the band."""
-    within, outside = int(table["pass"].sum()), table.loc[~table["within band"], "target"].tolist()
-    counts = f"{within}/{len(table)} within +/-{TOLERANCE:.0%} (need {SHARE_WITHIN:.0%})"
+    """One line: PASS or FAIL with the counts, the targets outside the band and those not scored."""
+    scored = _scored(table)
+    within, outside = int(scored["pass"].sum()), scored.loc[~scored["within band"], "target"].tolist()
+    counts = f"{within}/{len(scored)} within +/-{TOLERANCE:.0%} (need {SHARE_WITHIN:.0%})"
     beyond = f"; outside +/-{BAND:.0%}: {', '.join(outside)}" if outside else f"; all within +/-{BAND:.0%}"
-    return f"{'PASS' if passes(table) else 'FAIL'}: {counts}{beyond}"
+    skipped = sorted(set(table["target"]) - set(scored["target"]))
+    unscored = f"; not scored (no mechanism reaches it): {', '.join(skipped)}" if skipped else ""
+    return f"{'PASS' if passes(table) else 'FAIL'}: {counts}{beyond}{unscored}"
 
 
 def run_replications(
@@ -105,6 +113,7 @@ def table(
                 "relative error": error,
                 "pass": abs(error) <= tolerance,
                 "within band": abs(error) <= max(BAND, tolerance),
+                "scored": t.scored,
             }
         )
     return pd.DataFrame(rows)
@@ -147,8 +156,8 @@ def formatted(frame: pd.DataFrame) -> pd.DataFrame:
             "90% interval": [f"{fmt(a)} - {fmt(b)}" for a, b in zip(frame["q05"], frame["q95"], strict=True)],
             "relative error": frame["relative error"].map(lambda e: f"{e:+.1%}"),
             "within tolerance": [
-                "yes" if ok else ("MISS" if band else "OUT")
-                for ok, band in zip(frame["pass"], frame["within band"], strict=True)
+                ("yes" if ok else ("MISS" if band else "OUT")) + ("" if scored else " (not scored)")
+                for ok, band, scored in zip(frame["pass"], frame["within band"], frame["scored"], strict=True)
             ],
             **({"sample": frame["sample"]} if "sample" in frame else {}),
         }

@@ -10,12 +10,13 @@ table does not.
 from __future__ import annotations
 
 import math
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from ..calibration import parameters, validate
-from ..calibration.targets import calibration_targets
+from ..calibration.targets import Target, calibration_targets
 from ..ensemble import ENSEMBLE, load_ensemble
 from ..executors import open_executor
 from ..scenario import load_scenario
@@ -25,6 +26,13 @@ from .whatifs import splice
 ROOT = provenance.ROOT
 BASELINE = "scenarios/baseline.toml"
 REPLICATIONS = 20
+FORECAST_DAY = date(2025, 12, 31)
+FORECAST = {  # metric -> (heading, divisor, unit)
+    "app_wallets_opened": ("app wallets", 1e6, "m"),
+    "personal_wallets_opened": ("wallets at the operators", 1e6, "m"),
+    "active_users": ("active users", 1e6, "m"),
+    "transaction_value_cumulative": ("transaction value since 2020", 1e12, "tn yuan"),
+}
 START, END = "<!-- validation:start -->", "<!-- validation:end -->"
 
 
@@ -68,7 +76,40 @@ def parameter_table(baseline: Path = ROOT / BASELINE, ensemble: Path = ENSEMBLE)
     return "\n".join(lines)
 
 
-def markdown(result: validate.Validation, stamp: str = "") -> str:
+def forecast_targets() -> list[Target]:
+    """The 2025 outcomes as observation points (no published value: they are read, not scored)."""
+    return [
+        Target(f"{m}@{FORECAST_DAY}", FORECAST_DAY, "national", m, math.nan, unit, heading, "", "forecast")
+        for m, (heading, _, unit) in FORECAST.items()
+    ]
+
+
+def forecast_table(workers: int = 2, replications: int = REPLICATIONS) -> str:
+    """The 2025 forecast over seeds with the shipped parameters, and over seeds and ensemble members: the
+    band without and with parameter uncertainty (``validate.run_replications``, same root seed)."""
+    targets = forecast_targets()
+    ensemble = load_ensemble(ENSEMBLE, ROOT / BASELINE)
+    bands = {}
+    with open_executor(workers) as executor:
+        for label, members in (("seeds only", None), ("seeds and parameters (ensemble)", ensemble)):
+            values = validate.run_replications(
+                ROOT / BASELINE, targets, replications, None, executor, ensemble=members
+            )[0]
+            bands[label] = values
+    lines = ["| 2025-12-31 | " + " | ".join(bands) + " |", "|---|" + "---|" * len(bands)]
+    for t in targets:
+        heading, divisor, unit = FORECAST[t.metric]
+        cells = []
+        for values in bands.values():
+            v = np.asarray(values[t.key]) / divisor
+            cells.append(
+                f"{np.median(v):.3g} ({np.quantile(v, 0.05):.3g} - {np.quantile(v, 0.95):.3g}) {unit}"
+            )
+        lines.append(f"| {heading} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def markdown(result: validate.Validation, stamp: str = "", forecast: str = "") -> str:
     """The caption, the table and the verdict, then the fitted parameters."""
     caption = (
         f"`run.py validate` on the shipped baseline: {result.replications} replications at "
@@ -86,6 +127,14 @@ def markdown(result: validate.Validation, stamp: str = "") -> str:
         "",
         parameter_table(),
     ]
+    if forecast:
+        lines += [
+            "",
+            f"The 2025 forecast: median and 90% interval over {result.replications} replications, with the "
+            "shipped parameters, and with each replication's parameters drawn from the ensemble:",
+            "",
+            forecast,
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -98,7 +147,8 @@ def write_validation(
     """Validate the baseline, write ``docs/validation.md`` and splice it into the README."""
     with open_executor(workers) as executor:
         result = validate.validate(ROOT / BASELINE, calibration_targets(), replications, None, executor)
-    table = markdown(result, provenance.stamp_text([BASELINE, "scenarios/ensemble.csv"]))
+    forecast = forecast_table(workers, replications)
+    table = markdown(result, provenance.stamp_text([BASELINE, "scenarios/ensemble.csv"]), forecast)
     spliced = splice(readme.read_text(), table, START, END)  # checked before anything is written
     target = docs / "validation.md"
     target.write_text("# Validation\n\n" + table)

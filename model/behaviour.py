@@ -32,12 +32,12 @@ class Behaviour(_Params):
     campaign_pull: float = Field(
         0.1, ge=0, le=5, description="first-wallet hazard per staff sign-up asked per resident a year"
     )
-    pushed_engagement: float = Field(0.02, ge=0, le=1, description="pushed first wallets starting engaged")
+    pushed_engagement: float = Field(0.005, ge=0, le=1, description="pushed first wallets starting engaged")
     government_pull: float = Field(2.0, ge=0, le=50, description="public-sector hazard per payroll share")
     whitelist_pull: float = Field(0.5, ge=0, le=20, description="hazard of white-listed non-residents")
     habit_floor: float = Field(0.2, ge=0, le=1, description="weight of the least digital citizen")
     # more wallets: lambda_j = multihoming_push * m_j at each live bank j not held
-    multihoming_push: float = Field(0.3, ge=0, le=20, description="extra-wallet hazard per sign-up asked")
+    multihoming_push: float = Field(3.0, ge=0, le=50, description="extra-wallet hazard per sign-up asked")
     # the e-CNY app (from app.launch): lambda = w(habit) * (app_innovation + app_imitation * A) * interop
     app_innovation: float = Field(0.05, ge=0, le=5, description="app-wallet hazard a year, organic")
     app_imitation: float = Field(
@@ -76,7 +76,7 @@ class Behaviour(_Params):
     corporate_base: float = Field(0.004, ge=0, le=10, description="corporate-wallet hazard a year, organic")
     corporate_bank_pull: float = Field(2.0, ge=0, le=20, description="per sign-up asked of the bank")
     programme_pull: float = Field(0.05, ge=0, le=10, description="per 1,000 yuan of programme a business")
-    b2b_innovation: float = Field(0.02, ge=0, le=5, description="hazard a year that a wallet starts B2B use")
+    b2b_innovation: float = Field(0.002, ge=0, le=5, description="hazard a year that a wallet starts B2B use")
     b2b_imitation: float = Field(1.0, ge=0, le=50, description="B2B hazard per share of businesses using it")
     b2b_yuan_per_week: float = Field(2000.0, ge=0, le=1e6, description="e-CNY paid by a B2B user a week")
     b2b_ticket_yuan: float = Field(20000.0, gt=0, le=1e7, description="yuan per business payment")

@@ -67,7 +67,7 @@ FREE: tuple[Param, ...] = (
         0.001,
         1.0,
         True,
-        0.02,
+        0.005,
         "share of wallets signed up under a campaign that start engaged: early 2022, 0.47 bn yuan was held "
         "in 261 m wallets (1.8 yuan a wallet) and surveys found a fifth of adults had ever used e-CNY, so "
         "most pushed wallets were never used ('low, highly inactive' use); 1 = as engaged as any other",
@@ -75,11 +75,12 @@ FREE: tuple[Param, ...] = (
     _b(
         "multihoming_push",
         0.01,
-        10.0,
+        30.0,
         True,
-        0.3,
+        3.0,
         "extra-wallet hazard per sign-up asked per resident a year among holders: staff sign up people who "
-        "already hold a wallet (one tap) more easily than new ones",
+        "already hold a wallet (one tap in an app they use) more easily than new ones (an identity check "
+        "and an install): prior ten times campaign_pull's",
     ),
     Param(
         "campaign_pilot",
@@ -97,9 +98,10 @@ FREE: tuple[Param, ...] = (
         1.0,
         250.0,
         True,
-        50.0,
+        5.0,
         "sign-ups asked per employee a year after the 2021 year-end reviews (no figure published); the app "
-        "took over the opening of wallets from 2022",
+        "took over the opening of wallets from 2022 and no staff targets were reported after 2021 "
+        "(events.csv), so the prior is a tenth of the pilot's",
     ),
     _b(
         "app_innovation",
@@ -204,11 +206,12 @@ FREE: tuple[Param, ...] = (
     ),
     _b(
         "b2b_innovation",
-        0.0005,
+        0.00001,
         1.0,
         True,
-        0.02,
-        "hazard a year that a business with a wallet starts B2B use",
+        0.002,
+        "hazard a year that a business with a wallet starts B2B use on its own: B2B e-CNY payments were "
+        "reported only once public programmes paid suppliers (Suzhou, 2022), so a small prior",
     ),
     _b(
         "b2b_imitation",

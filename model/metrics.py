@@ -3,7 +3,8 @@
 A stock is a count of agents in a named state (``phases.py``) times the residents (or businesses) an agent
 stands for; a flow counts the step's events; a cumulative metric sums its flow from the run's start. Per
 region and ``national`` (the sum over regions); nationally also ``wallet_share:<bank>``. Lottery rows
-(``lottery_registrations``, ``lottery_winners``, ``lottery_redeemed``, ``lottery_redemption_rate``) appear
+(``lottery_registrations``, ``lottery_winners``, ``lottery_redeemed``, ``lottery_redemption_rate``,
+``lottery_wallets_opened``: first wallets opened because of the draw) appear
 at the step of each draw, for its region only. Each name and meaning matches a published series where one
 exists (``shared/domain/README.md``); ``METRICS`` states them.
 """
@@ -276,6 +277,7 @@ def _lottery_rows(model: EcnyModel) -> pd.DataFrame | None:
             ("lottery_winners", outcome.winners),
             ("lottery_redeemed", outcome.redeemed),
             ("lottery_redemption_rate", rate),
+            ("lottery_wallets_opened", outcome.wallets_opened),
         ):
             rows.append((np.datetime64(when, "D"), region, metric, float(value)))
     frame = pd.DataFrame(rows, columns=["date", "region", "metric", "value"])

@@ -174,3 +174,32 @@ def test_citizens_frame_matches_the_engine_state(baseline_trace):
         )
         holders = frame["wallets"].to_numpy() != 0
         assert (frame["holder_state"] == "no wallet").to_numpy().tolist() == (~holders).tolist()
+
+
+# every pull towards a first wallet off but the lotteries (no app, no white lists, no campaigns, no
+# organic, social or public-pay pull), to the end of 2021: the holders are exactly the lotteries' wallets
+LOTTERY_ONLY = (
+    ("behaviour.innovation", 0.0),
+    ("behaviour.word_of_mouth", 0.0),
+    ("behaviour.acceptance_pull", 0.0),
+    ("behaviour.government_pull", 0.0),
+    ("banks.target_intensity", 0.0),
+    ("pilot.whitelist_share", 0.0),
+    ("run.end", "2021-12-31"),
+)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_holders_and_engaged_holders_are_counted_from_the_agents(engine):
+    """The last step's holders, engaged holders and lottery wallets agree with the agents' own state."""
+    trace = traced_run("baseline", engine, overrides=LOTTERY_ONLY)
+    ts, model = trace.timeseries, trace.model
+    every, regions = len(model.region_names), reported(model)
+    c = model.citizens
+    engaged = np.asarray(c.engaged, dtype=bool) & (np.asarray(c.wallets) != 0)
+    per_region = np.bincount(region_of(model), weights=engaged, minlength=every) * c.weight
+    last = pivot(ts, "engaged_holders")[regions].iloc[-1].to_numpy()
+    np.testing.assert_allclose(last, per_region[model.reported], rtol=1e-12)
+    holders = pivot(ts, "citizens_with_wallet")["national"].iloc[-1]
+    opened = ts.loc[ts["metric"].eq("lottery_wallets_opened"), "value"].sum()
+    assert holders > 0 and opened == pytest.approx(holders, rel=1e-12)

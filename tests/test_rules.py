@@ -242,3 +242,18 @@ def test_choose_bank_frequencies_match_the_pull_and_a_change_moves_only_its_bank
     moved = again != chosen
     assert moved.any() and np.all(again[moved] == 2)  # only towards the bank whose pull rose
     assert phases.choose_bank(words[0], np.zeros(4), bank_keys) == -1
+
+
+def test_interest_scales_each_rule_as_its_equation_says():
+    """Interest i enters as (1 + k * 100 * i): at i = 1% the factor is 1 + k, exactly (k = interest_use
+    for use and dormancy, interest_holding for balances)."""
+    b, i, a = BASE, 0.01, 0.3
+    use, hold = 1.0 + b.interest_use, 1.0 + b.interest_holding
+    assert rules.dormancy_rate(a, i, b) * use == pytest.approx(rules.dormancy_rate(a, 0.0, b), rel=1e-12)
+    app = rules.app_wallet_rate(0.5, 0.2, False, i, b) / rules.app_wallet_rate(0.5, 0.2, False, 0.0, b)
+    assert app == pytest.approx(use, rel=1e-12)
+    kept = rules.personal_balances(1e6, 2e5, 3e4, i, b) / rules.personal_balances(1e6, 2e5, 3e4, 0.0, b)
+    assert kept == pytest.approx(hold, rel=1e-12)
+    firms = rules.corporate_balances(5e7, i, b) / rules.corporate_balances(5e7, 0.0, b)
+    assert firms == pytest.approx(hold, rel=1e-12)
+    assert rules.corporate_balances(7e6, 0.0, b) == pytest.approx(b.corporate_float_days * 1e6, rel=1e-12)

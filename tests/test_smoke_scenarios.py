@@ -46,7 +46,13 @@ REGION_METRICS = (
     | FLOWS
     | GROUPS
 )
-LOTTERY_METRICS = {"lottery_registrations", "lottery_winners", "lottery_redeemed", "lottery_redemption_rate"}
+LOTTERY_METRICS = {
+    "lottery_registrations",
+    "lottery_winners",
+    "lottery_redeemed",
+    "lottery_redemption_rate",
+    "lottery_wallets_opened",
+}
 
 
 @pytest.fixture(

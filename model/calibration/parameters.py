@@ -125,10 +125,11 @@ FREE: tuple[Param, ...] = (
     _b(
         "dormancy_rate",
         0.1,
-        20.0,
+        100.0,
         True,
         2.0,
-        "engaged -> dormant a year at zero acceptance: from a decade to three weeks of use",
+        "engaged -> dormant a year at zero acceptance: from a decade to a few days of use (most app "
+        "wallets were set up for a promotion, paid once and left)",
     ),
     _b(
         "ecny_share_max",

@@ -48,7 +48,9 @@ class Behaviour(_Params):
         0.2, ge=0, le=1, description="new holders through the app who start engaged"
     )
     # use: engaged <-> dormant
-    dormancy_rate: float = Field(2.0, ge=0, le=200, description="engaged -> dormant a year at zero acceptance")
+    dormancy_rate: float = Field(
+        2.0, ge=0, le=200, description="engaged -> dormant a year at zero acceptance"
+    )
     acceptance_retention: float = Field(
         0.5, ge=0, le=1, description="share of dormancy that full acceptance removes (prior: half)"
     )

@@ -19,7 +19,7 @@ from ..streams import replication_seeds
 from . import figures, identifiability, objective, validate
 from .objective import Problem
 from .parameters import FIXED
-from .targets import CHECKS, TOLERANCE, Target, read_values
+from .targets import BAND, CHECKS, SHARE_WITHIN, TOLERANCE, Target, read_values
 
 SERIES = (
     "personal_wallets_opened",
@@ -306,7 +306,8 @@ def write(
         "",
         _md(attrib),
         "",
-        f"Tolerance of `run.py validate`: +/-{TOLERANCE:.0%} on the median.",
+        f"`run.py validate` passes when every scored median is within +/-{BAND:.0%} of its figure and "
+        f"{SHARE_WITHIN:.0%} of them within +/-{TOLERANCE:.0%}.",
     ]
     path = folder / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -40,9 +40,14 @@ MECHANISMS = {
     "no_incentives": "Without the red-envelope lotteries no resident enters a draw, so the wallets opened "
     "to redeem an envelope, and the payments the envelopes fund, are missing.",
     "open_competition": "Every operator's staff wallet campaign and merchant acquiring start in April 2020 "
-    "instead of at its join date, so the bank push and acceptance come earlier in every live region.",
+    "instead of at its join date: earlier bank push, but app wallets do not depend on the banks and the "
+    "extra pushed wallets are mostly never used, so 2025 use hardly moves (value falls through the same "
+    "per-resident business pull as single_operator).",
     "single_operator": "Only ICBC runs wallet campaigns and acquires merchants: the other operators' "
-    "campaigns, extra wallets from multi-homing and their merchant reach disappear.",
+    "campaigns and extra wallets disappear, yet value rises. A defect, not evidence: a business's pull "
+    "from its bank is the bank's campaign per resident, whatever the bank's share of businesses, so a "
+    "monopoly pushes every business as hard as each of eleven banks pushes its own (the fix divides by "
+    "the bank's share of the region's businesses; not yet made).",
     "outlook_2030": "The baseline run on to 2030 with interest on balances from 2026 (slower dormancy, "
     "larger balances) and twelve more operators' campaigns and acquiring from April 2026.",
     "outlook_higher_rate": "Balances earn 1.5% instead of 0.05% a year from 2026: the interest term raises "
@@ -52,7 +57,8 @@ MECHANISMS = {
     "outlook_no_interest": "Balances never earn interest: the interest terms of app registration, dormancy "
     "and balances held stay at their 2025 level.",
     "outlook_no_new_operators": "The twelve banks of April 2026 never join, so their wallet campaigns and "
-    "merchant acquiring never start.",
+    "merchant acquiring never start; campaigns after 2021 are small and pushed wallets mostly unused, so "
+    "the effect on app wallets and use is nil.",
 }
 
 

@@ -63,8 +63,10 @@ class Input:
             first, last = math.ceil(self.low), math.floor(self.high)
             return first + min(int(u * (last - first + 1)), last - first)
         if self.scale == "log":
-            return float(math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low))))
-        return float(self.low + u * (self.high - self.low))
+            value = math.exp(math.log(self.low) + u * (math.log(self.high) - math.log(self.low)))
+        else:
+            value = self.low + u * (self.high - self.low)
+        return float(min(max(value, self.low), self.high))  # the ends exactly, whatever the rounding
 
     def overrides(self, value: float | int) -> dict[str, Any]:
         """Scenario overrides (key path -> value) that set this input to ``value``."""

@@ -120,18 +120,18 @@ def test_removing_a_bank_moves_only_the_businesses_it_acquired():
 
 def test_a_lever_that_only_raises_a_probability_only_adds_adopters():
     """Per-agent draws make adoption monotone in a pull, agent by agent (a Bass-type comparison)."""
-    low = EcnyModel(scenario(run__end="2021-01-06", incentives__lotteries=[]), seed=2, scale=SCALE).run()
+    low = EcnyModel(scenario(run__end="2021-06-30", incentives__lotteries=[]), seed=2, scale=SCALE).run()
     high_s = scenario(
-        run__end="2021-01-06",
+        run__end="2021-06-30",
         incentives__lotteries=[],
-        behaviour__innovation=scenario().behaviour.innovation * 1.5,
+        behaviour__innovation=scenario().behaviour.innovation * 3,
     )
     high = EcnyModel(high_s, seed=2, scale=SCALE)
     for _ in range(len(high.dates)):
         high.step()
     held_low = low.citizens.wallets != 0
     held_high = high.citizens.wallets != 0
-    assert held_high.sum() > held_low.sum()
+    assert held_high.sum() > held_low.sum() >= 20  # enough adopters to compare
     # most earlier adopters keep adopting (a later wave of word of mouth can reorder a few)
     assert (held_low & held_high).sum() >= 0.95 * held_low.sum()
-    assert date(2021, 1, 6) == low.dates[-1]
+    assert date(2021, 6, 30) == low.dates[-1]

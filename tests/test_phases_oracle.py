@@ -328,7 +328,8 @@ def test_every_step_is_what_the_rules_and_draws_say(name, overrides):
 def test_a_lottery_is_what_its_rules_and_draws_say():
     """Entrants draw against the entry probability; the lowest priorities win the envelopes; winners redeem
     (opening a wallet if need be) and pay; losers open one with lottery_entrant_adoption."""
-    s = scenario(pilot__whitelist_share=0.0)
+    # no dormancy: the week's later engagement phase may otherwise put a redeemer to sleep at once
+    s = scenario(pilot__whitelist_share=0.0, behaviour__dormancy_rate=0.0)
     model = EcnyModel(s, seed=21, scale=1e4, engine="vectorized")
     b, keys, c = model.behaviour, model.keys, model.citizens
     r = model.region_names.index("Shenzhen")

@@ -38,7 +38,8 @@ def test_shipped_baseline_validation_at_ci_scale(tmp_path, capsys):
     assert (tmp_path / "baseline" / "validation.md").is_file()
     targets = tuple(calibration_targets())
     problem = objective.Problem(BASELINE, parameters.FREE, targets, float(CI_SCALE), 4, seed=3)
-    fitted = objective.trial_scenario(problem, {}).dump()  # calibrated.toml's values
+    as_shipped = objective.Problem(BASELINE, (), targets, float(CI_SCALE), 4, seed=3)
+    fitted = objective.trial_scenario(as_shipped, {}).dump()  # calibrated.toml's values
     priors = objective.trial_scenario(problem, parameters.priors(parameters.FREE)).dump()
     losses = [
         objective.loss(objective.evaluate(s, problem.seeds, problem.scale, list(targets))["values"], problem)

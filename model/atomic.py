@@ -33,15 +33,20 @@ from .paths import user_mode
 LOCK_NAME = ".lock"
 
 
+def _write_synced(temporary: Path, data: bytes) -> None:
+    """``data`` written to ``temporary`` and synced to disk, before it is renamed or linked into place."""
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` whole or not at all: temporary file, fsync, then ``os.replace``."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_synced(temporary, data)
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
@@ -58,10 +63,7 @@ def atomic_create_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        _write_synced(temporary, data)
         os.link(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)

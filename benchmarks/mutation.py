@@ -49,6 +49,7 @@ TESTS = (
     "tests/test_engines_agree.py::test_the_baseline_is_the_same_run_in_both_engines",
     "tests/test_engines_agree.py::test_neighbour_counts_kept_up_to_date_equal_a_recount",
     "tests/test_engines_agree.py::test_variants_are_the_same_run_in_both_engines",
+    "tests/test_engines_agree.py::test_no_network_is_built_when_no_one_reads_it",
     "tests/test_conservation.py",
 )
 COPY = ("model", "tests", "scenarios", "pyproject.toml")

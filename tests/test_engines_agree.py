@@ -69,6 +69,26 @@ def test_variants_are_the_same_run_in_both_engines(overrides):
     _assert_same_run("baseline", seed=11, **overrides)
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [{"behaviour__word_of_mouth": 0.0, "behaviour__wom_mixing": 0.5}, {"behaviour__wom_mixing": 1.0}],
+    ids=["no_word_of_mouth", "all_region_wide"],
+)
+def test_no_network_is_built_when_no_one_reads_it(overrides):
+    """A network is built only when word of mouth is on (word_of_mouth > 0) and some of it goes through
+    neighbours (wom_mixing < 1): otherwise no citizen agent has neighbours and the vectorized engine holds
+    nothing but the agents' arrays and the white-list index, even once every region is live."""
+    s = scenario(**overrides)
+    agents = EcnyModel(s, seed=2, scale=AGENT_SCALE, engine="agents").engine
+    assert all(not person.neighbours for person in agents.people)
+    model = EcnyModel(s, seed=2, scale=AGENT_SCALE, engine="vectorized")
+    engine = model.engine
+    engine.build_networks(np.ones(len(model.region_names), np.bool_))
+    arrays = engine.citizens.nbytes() + engine.businesses.nbytes()
+    index = engine.whitelisted_rows.nbytes + engine.whitelisted_region.nbytes
+    assert not engine.uses_network and engine.memory_bytes() == arrays + index
+
+
 def test_neighbour_counts_kept_up_to_date_equal_a_recount():
     """The vectorized engine updates adopted-neighbour counts as wallets open; a full recount agrees."""
     model = EcnyModel(scenario(pilot__whitelist_share=0.05, run__end="2023-06-30"), seed=3, scale=2e5)

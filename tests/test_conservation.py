@@ -205,3 +205,25 @@ def test_holders_and_engaged_holders_are_counted_from_the_agents(engine):
     holders = pivot(ts, "citizens_with_wallet")["national"].iloc[-1]
     opened = ts.loc[ts["metric"].eq("lottery_wallets_opened"), "value"].sum()
     assert holders > 0 and opened == pytest.approx(holders, rel=1e-12)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_steps_own_counts_are_this_steps(engine):
+    """Active users are the holders who paid within the window at the last step, counted from the agents'
+    last payment, and engaged payers never exceed engaged holders: the per-step counts start from zero
+    every step instead of carrying on."""
+    trace = traced_run("baseline", engine, overrides=LOTTERY_ONLY)
+    ts, model = trace.timeseries, trace.model
+    every, regions = len(model.region_names), reported(model)
+    c = model.citizens
+    paid = model.steps - np.asarray(c.last_paid, dtype=np.int64) < model.active_window
+    active = np.bincount(region_of(model), weights=paid & (np.asarray(c.wallets) != 0), minlength=every)
+    last = pivot(ts, "active_users")[regions].iloc[-1].to_numpy()
+    assert last.sum() > 0
+    np.testing.assert_allclose(last, (active * c.weight)[model.reported], rtol=1e-12)
+    for prefix in ("age_", "income_q"):  # each partition of the residents adds up to the whole
+        groups = ts["metric"].str.startswith(f"active_users:{prefix}") & ts["region"].eq("national")
+        at_end = ts[groups & ts["date"].eq(ts["date"].max())]["value"]
+        assert at_end.sum() == pytest.approx(last.sum(), rel=1e-12)
+    payers = model.tally.payers.sum(axis=1)
+    assert payers.sum() > 0 and (payers <= model.tally.engaged).all()

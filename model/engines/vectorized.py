@@ -95,12 +95,11 @@ class VectorizedEngine:
         return lottery_counts(outcome, entrants)
 
     def step(self, view: StepView, tally: Tally) -> None:
-        live = view.live & (self.citizens.counts > 0)
         # white-listed residents of regions not live: they may open a wallet, and are counted
-        elsewhere = ~live[self.whitelisted_region]
+        elsewhere = ~view.live[self.whitelisted_region]
         rows, regions = self.whitelisted_rows[elsewhere], self.whitelisted_region[elsewhere]
         self.kernels.citizens_week(
-            np.flatnonzero(live),
+            np.flatnonzero(view.live),
             rows,
             regions,
             self.citizens.arrays,
@@ -112,7 +111,7 @@ class VectorizedEngine:
             self.degree,
         )
         self.kernels.businesses_week(
-            np.flatnonzero(view.live & (self.businesses.counts > 0)),
+            np.flatnonzero(view.live),
             self.businesses.arrays,
             view,
             self.b,

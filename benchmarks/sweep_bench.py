@@ -7,6 +7,9 @@ parent's own: it should not grow with the number of runs, and a sampler thread r
 resident memory after 10% of the runs and at the end to show it. The Dask cluster is a real one started
 as separate processes (``dask scheduler`` / ``dask worker``, loopback only, no dashboards), as a user would.
 
+Where a run's time goes (``parts``): population and agents, word-of-mouth networks, steps and output
+(the tidy table and its Parquet bytes), timed inside one process over the plain loop's runs.
+
 Overhead per run of an executor = ``wall x workers / runs - plain-loop seconds per run``: the time a
 worker slot spends on anything but the run itself (dispatch, pickling, transfer, writing, and contention
 for the CPUs with the parent process).
@@ -76,6 +79,41 @@ class Sampler(threading.Thread):
             self.samples.append((done, rss_mb()))
 
 
+def parts(runs: list) -> dict:
+    """Where a run's time goes, over ``runs`` (after a warm-up): population and agents (building the
+    model), word-of-mouth networks (built in the step a region goes live, timed apart), steps (the rest of
+    the run) and output (the tidy table and its Parquet bytes), in seconds per run."""
+    from model import EcnyModel
+    from model.engines.vectorized import VectorizedEngine
+    from model.results import run_file_bytes
+    from model.scenario import Scenario
+
+    spent = {"population": 0.0, "networks": 0.0, "steps": 0.0, "output": 0.0}
+    build = VectorizedEngine.build_networks
+
+    def timed_build(self, regions):
+        started = time.perf_counter()
+        build(self, regions)
+        spent["networks"] += time.perf_counter() - started
+
+    VectorizedEngine.build_networks = timed_build
+    for k, run in enumerate([runs[0], *runs]):
+        if k == 1:  # the first was the warm-up
+            spent = dict.fromkeys(spent, 0.0)
+        scenario = Scenario.model_validate(run.scenario.resolved)
+        started = time.perf_counter()
+        model = EcnyModel(scenario, seed=run.seed)
+        built = time.perf_counter()
+        networks = spent["networks"]
+        model.run()
+        ran = time.perf_counter()
+        run_file_bytes(model.timeseries(), run.run_id)
+        spent["population"] += built - started
+        spent["steps"] += ran - built - (spent["networks"] - networks)
+        spent["output"] += time.perf_counter() - ran
+    return {"mode": "parts", "runs": len(runs), **{k: v / len(runs) for k, v in spent.items()}}
+
+
 def child(args: argparse.Namespace) -> dict:
     """One measurement in this (fresh) process; returns a JSON-ready dict."""
     from model.sweep import load_sweep, run_sweep
@@ -84,6 +122,8 @@ def child(args: argparse.Namespace) -> dict:
     work = Path(args.work)
     begin = os.getloadavg()[0]
     sweep = load_sweep(sweep_file(work, args.runs, args.scale, args.end))
+    if args.mode == "parts":
+        return {**parts(list(sweep.runs())[: args.loop_runs]), **load(begin)}
     if args.mode == "loop":
         runs = list(sweep.runs())[: args.loop_runs]
         execute_run(RunTask(runs[0].run_id, runs[0].scenario.resolved, runs[0].seed))  # warm-up
@@ -207,6 +247,18 @@ def report(args: argparse.Namespace, results: dict[str, dict], command: str) -> 
             f"{r['mean_run_seconds']:.3f} | {overhead} | {executor} | {1000 * r['parent_cpu_per_run']:.0f} | "
             f"{memory} |"
         )
+    if "parts" in results:
+        p = results["parts"]
+        total = sum(p[k] for k in ("population", "networks", "steps", "output"))
+        lines += [
+            "",
+            f"Where a run's time goes ({p['runs']} runs in one process after a warm-up, seconds per run):",
+            "",
+            "| population and agents | word-of-mouth networks | steps | output (table + Parquet) | total |",
+            "|---|---|---|---|---|",
+            f"| {p['population']:.3f} | {p['networks']:.3f} | {p['steps']:.3f} | {p['output']:.3f} "
+            f"| {total:.3f} |",
+        ]
     lines += [
         "",
         "Overhead per run = wall x workers / runs - loop seconds per run (the mean of the two loops): what "
@@ -236,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loop-runs", type=int, default=20, help="runs in the plain loop (default 20)")
     parser.add_argument("--scale", type=float, help="run.scale (default: the baseline's)")
     parser.add_argument("--end", help="run.end, e.g. 2021-12-31 (drops the lotteries)")
-    parser.add_argument("--modes", default="loop,pool,dask")
+    parser.add_argument("--modes", default="parts,loop,pool,dask")
     parser.add_argument("--output", type=Path, default=RESULTS, help="markdown report (SWEEP_RESULTS.md)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
@@ -249,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     args.load = os.getloadavg()[0]
     modes = args.modes.split(",")
     results = {}
+    if "parts" in modes:
+        results["parts"] = measure("parts", args)
     if "loop" in modes:
         results["loop"] = measure("loop", args)
     if "pool" in modes:

@@ -35,7 +35,8 @@ SCHEMA = pa.schema(
 def to_table(frame: pd.DataFrame) -> pa.Table:
     """The tidy frame as an Arrow table with a fixed schema (so equal data give equal bytes)."""
     columns = {
-        "date": pa.array(pd.to_datetime(frame["date"]).dt.date, type=pa.date32()),
+        # days straight from datetime64 (not Python dates: ten times slower)
+        "date": pa.array(pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[D]"), type=pa.date32()),
         "region": pa.array(frame["region"].astype(str), type=pa.string()),
         "metric": pa.array(frame["metric"].astype(str), type=pa.string()),
         "value": pa.array(frame["value"].to_numpy(), type=pa.float64()),

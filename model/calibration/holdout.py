@@ -7,7 +7,9 @@ target was in the fit (``in-sample``, dated on or before ``until``) or is a fore
 (``out-of-sample``), with the relative error of the median. A date before the first target or on or
 after the last leaves nothing to fit or nothing to forecast, and is refused (``InputError``).
 
-The fit is the whole pipeline but lighter at its end: the best ``CONFIRM`` candidates are confirmed on
+The fit starts from the priors (``calibrate(from_priors=True)``), not from the shipped fit, which has
+seen every target: a forecast scored from a start that knew the answer would not be out of sample. It is
+the whole pipeline but lighter at its end: the best ``CONFIRM`` candidates are confirmed on
 the validation's replications at its scale, without the polish (a check to repeat, not the shipped fit;
 pass ``confirm``, ``polish_steps`` ... to ``fit_until`` for the full treatment).
 """
@@ -104,6 +106,7 @@ def fit_until(
         workers=workers,
         scheduler=scheduler,
         quiet=quiet,
+        from_priors=True,
         **{**light, **fit_options},
     )
     extra = parameters.overrides(fit.fitted, fit.problem.params)

@@ -10,7 +10,7 @@ and prints. The steps:
    CMA-ES from the scenario's present values for a refit (a fragment exists) or TPE over the whole box;
 3. confirm: the best ``confirm`` trials, the centroids of the best 5, 15 and 30 and ``polish_steps``
    Gauss-Newton steps at the run scale (``polish``) are re-run on other seeds at the run scale, and the
-   least worst on every target wins (``study.confirm``);
+   lowest loss wins (``study.confirm``);
 4. write ``fitted.json``, ``trials.csv`` and the ensemble of the best trials (``ensemble.csv``,
    ``members``) into ``out``, and with ``write`` the fragment (``scenarios/calibrated.toml``) the
    scenario extends and the ensemble beside it (``scenarios/ensemble.csv``): ``run.py calibrate``
@@ -117,11 +117,14 @@ def calibrate(
     scheduler: str | None = None,
     quiet: bool = False,
     command: str = "",
+    from_priors: bool = False,
 ) -> Calibration:
     """Fit ``params`` (default: all of ``parameters.FREE``) of ``scenario`` to ``targets`` (default: all).
 
     ``sampler`` is ``"cmaes"`` (default when the scenario's fragment exists: a refit from its values, with
-    step ``sigma0`` in the unit cube) or ``"tpe"`` (default otherwise). The confirmation and the polish run
+    step ``sigma0`` in the unit cube) or ``"tpe"`` (default otherwise). ``from_priors`` starts the search
+    from the priors alone, never from the scenario's present (fitted) values: a fit on part of the targets
+    (``holdout``) must not start where the fit on all of them ended. The confirmation and the polish run
     at ``confirm_scale`` (default: the scenario's ``run.scale``). Raises ``InputError`` for bad input
     before anything runs and ``RuntimeError`` when no trial finished.
     """
@@ -150,7 +153,8 @@ def calibrate(
         raise InputError(f"{db} exists: pass --resume to continue that study, or choose another --out")
     if resume and not db.exists():
         raise InputError(f"--resume: no study at {db}")
-    start = parameters.clip(current_values(scenario, free), free)
+    present = parameters.priors(free) if from_priors else current_values(scenario, free)
+    start = parameters.clip(present, free)
     out.mkdir(parents=True, exist_ok=True)
     s = study.open_study(db, resume, seed, sampler=sampler, x0=start, sigma0=sigma0)
     if resume:
@@ -173,7 +177,7 @@ def calibrate(
     started = time.perf_counter()
     with open_executor(workers, scheduler) as executor:
         progress = study.Progress(trials, len(targets), quiet=quiet)
-        first = [parameters.priors(free), start]
+        first = [start] if from_priors else [parameters.priors(free), start]
         ran = study.optimise(s, problem, trials, executor, 2 * workers, first, progress)
         search_seconds = s.user_attrs.get("search_seconds", 0.0) + time.perf_counter() - started
         s.set_user_attr("search_seconds", search_seconds)

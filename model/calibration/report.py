@@ -226,7 +226,7 @@ def write(
         f"centroids of the best 5, 15 and 30, and Gauss-Newton steps at the run scale from the centroid of "
         f"the best 5, see `polish.py`) were re-run on other seeds "
         f"with {meta['confirm_replications']} replications at scale {meta['confirm_scale']:g}, ranked by "
-        f"the worst target's error then loss, and the first was written to "
+        f"loss then the worst target's error, and the first was written to "
         f"`{meta['fragment']}`. The validation below uses yet other seeds (those of `run.py validate`).",
         "",
         "Loss: mean over replications of the sum over targets of (log model - log published)^2. "

@@ -46,6 +46,7 @@ StepView = namedtuple(
         "extra_total",  # float[R]: its sum over banks
         "push",  # float[B, R]: bank j's campaign, wallet sign-ups asked per resident a year
         "campaign",  # float[R]: sum over banks of the push
+        "business_push",  # float[B, R]: bank j's campaign as its business customers feel it
         "acceptance",  # float[R]: share of merchant points accepting, last step
         "active_share",  # float[R]: active users / residents, last step
         "adopted_share",  # float[R]: residents with a wallet / residents, last step
@@ -146,6 +147,7 @@ def step_view(
     """
     offsets, business_offsets, region_key = layout
     acceptance = shares["acceptance"]
+    acquirer_pull = now.reach * now.bank_live
     extra = rules.extra_wallet_rate(now.push, b) * now.bank_live[:, None]
     share = rules.ecny_payment_share(
         acceptance[:, None], np.array([0.0, 1.0]), now.payroll_share[:, None], now.interoperable, b
@@ -163,7 +165,7 @@ def step_view(
         whitelist_active=now.whitelist_active,
         app_live=now.app_live,
         bank_live=now.bank_live,
-        acquirer_pull=now.reach * now.bank_live,
+        acquirer_pull=acquirer_pull,
         bank_pull=np.ascontiguousarray(
             rules.bank_attractiveness(now.bank_live[None, :], now.reach, now.push.T)
         ),
@@ -171,6 +173,7 @@ def step_view(
         extra_total=extra.sum(axis=0),
         push=now.push,
         campaign=now.push.sum(axis=0),
+        business_push=np.ascontiguousarray(rules.business_campaign(now.push, acquirer_pull)),
         acceptance=acceptance,
         active_share=shares["active_share"],
         adopted_share=shares["adopted_share"],

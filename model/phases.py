@@ -268,7 +268,7 @@ def step_business(i, r, m, ctx, b, k, tally) -> None:
         rate = rules.merchant_accept_rate(
             ctx.active_share[r],
             ctx.incumbent_fee,
-            ctx.push[j, r],
+            ctx.business_push[j, r],
             sector == PUBLIC_SERVICES,
             ctx.public_service_acceptance,
             ctx.interoperable,
@@ -283,7 +283,7 @@ def step_business(i, r, m, ctx, b, k, tally) -> None:
                 return
     if not m.corporate_wallet[i]:
         rate = rules.corporate_wallet_rate(
-            ctx.push[j, r], ctx.programme[r], sector == PUBLIC_BODY, ctx.public_service_acceptance, b
+            ctx.business_push[j, r], ctx.programme[r], sector == PUBLIC_BODY, ctx.public_service_acceptance, b
         )
         if rules.occurs(draws.uniform(word, k.corporate), rate, ctx.dt):
             m.corporate_wallet[i] = True

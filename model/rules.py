@@ -157,6 +157,22 @@ def bank_attractiveness(live, reach, campaign):
     return live * (reach + campaign)
 
 
+def business_campaign(campaign, acquirer_pull):
+    """m_j / s_j: bank j's campaign as its business customers feel it, sign-ups asked per resident a year.
+
+    A bank's staff sign up its own business customers, so its effort per business is its campaign over its
+    share of the region's businesses, s_j = pull_j / sum_k pull_k (the choice rule of
+    ``phases.choose_acquirer``); 0 for a bank with no businesses. Averaged over businesses this is
+    sum_j m_j, the region's whole campaign: one bank alone pushes each business no harder than eleven
+    banks together do. ``campaign`` is float[B, R], ``acquirer_pull`` float[B] (0 if not live).
+    Region-level (numpy arrays broadcast).
+    """
+    total = acquirer_pull.sum()
+    share = acquirer_pull / total if total > 0 else np.zeros_like(acquirer_pull)
+    safe = np.where(share > 0, share, 1.0)
+    return np.where(share[:, None] > 0, campaign / safe[:, None], 0.0)
+
+
 def extra_wallet_rate(campaign, b):
     """Yearly hazard that a holder opens one more wallet at bank j, where it has none.
 
@@ -258,8 +274,9 @@ def merchant_accept_rate(
          + interop_merchant_pull * interoperable
     ``c`` is the region's share of residents who are active users (the two-sided network effect); ``fee``
     is the incumbent wallets' fee, which e-CNY does not charge: it saves that fee on the sales paid in
-    e-CNY, so it raises the worth of each e-CNY customer; ``m_acquirer`` the acquirer's campaign (sign-ups
-    asked per resident a year), whose staff sign up merchants too.  Non-decreasing in c, fee and m.
+    e-CNY, so it raises the worth of each e-CNY customer; ``m_acquirer`` the acquirer's campaign as its
+    businesses feel it (``business_campaign``), whose staff sign up merchants too.
+    Non-decreasing in c, fee and m.
     Reads: merchant_base, merchant_customer_pull, merchant_fee_pull, merchant_bank_pull,
     public_service_rate, interop_merchant_pull.
     """
@@ -278,10 +295,10 @@ def corporate_wallet_rate(acquirer_campaign: float, programme: float, public_bod
 
     mu = corporate_base + corporate_bank_pull * m_bank + programme_pull * g
          + public_service_rate * mandate * is_public_body
-    ``m_bank`` is its bank's campaign (sign-ups asked per resident a year: staff sign up firms too), ``g`` the
-    local government's e-CNY programme (subsidies, procurement, loans) in thousand yuan per business a year,
-    ``mandate`` the target share of public services in e-CNY, which public bodies follow. An outlet that
-    starts accepting opens one at once.
+    ``m_bank`` is its bank's campaign as its businesses feel it (``business_campaign``: staff sign up firms
+    too), ``g`` the local government's e-CNY programme (subsidies, procurement, loans) in thousand yuan
+    per business a year, ``mandate`` the target share of public services in e-CNY, which public bodies
+    follow. An outlet that starts accepting opens one at once.
     Reads: corporate_base, corporate_bank_pull, programme_pull, public_service_rate.
     """
     return (

@@ -209,6 +209,11 @@ class Oracle:
                     acquirer[i] = _race(_word(m, r, i - bz.offsets[r], 0), pull, acquirer_keys)
             self.banks_live = bank_live
         accepting, corporate, b2b = bz.accepting.copy(), bz.corporate_wallet.copy(), bz.b2b_active.copy()
+        # a business feels its bank's campaign over the bank's share of businesses (its acquirer pull)
+        business_share = reach * bank_live / max((reach * bank_live).sum(), 1e-300)
+        felt = np.divide(
+            push, business_share[:, None], out=np.zeros_like(push), where=business_share[:, None] > 0
+        )
         for r in range(len(m.region_names)):
             for i in range(bz.offsets[r], bz.offsets[r + 1]):
                 j = int(acquirer[i])
@@ -221,7 +226,7 @@ class Oracle:
                     rate = rules.merchant_accept_rate(
                         active_share[r],
                         s.incumbents.merchant_fee,
-                        push[j, r],
+                        felt[j, r],
                         sector == PUBLIC_SERVICES,
                         s.government.public_service_acceptance,
                         interop,
@@ -235,7 +240,7 @@ class Oracle:
                     continue
                 if not corporate[i]:
                     rate = rules.corporate_wallet_rate(
-                        push[j, r],
+                        felt[j, r],
                         programme[r],
                         sector == PUBLIC_BODY,
                         s.government.public_service_acceptance,

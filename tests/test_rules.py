@@ -16,7 +16,11 @@ from model import draws, phases, rules
 from model.behaviour import Behaviour
 
 DT = 7 / 365.25
-BASE = Behaviour(wom_mixing=0.3, habit_floor=0.2, pushed_engagement=0.4, acceptance_elasticity=0.7)
+# parameters at values where every input moves its rule (the shipped interop_share_boost of 0 switches
+# the share's rise after interoperability off)
+BASE = Behaviour(
+    wom_mixing=0.3, habit_floor=0.2, pushed_engagement=0.4, acceptance_elasticity=0.7, interop_share_boost=0.5
+)
 
 
 class Reads:
@@ -227,6 +231,26 @@ def test_bank_attractiveness_reads_every_input():
     assert base == 3.0 and rules.bank_attractiveness(False, 1.0, 2.0) == 0.0
     for moved in ((True, 1.5, 2.0), (True, 1.0, 2.5)):
         assert rules.bank_attractiveness(*moved) > base
+
+
+def test_business_campaign_is_a_banks_campaign_over_its_share_of_businesses():
+    """m_j / s_j with s_j = pull_j / sum(pull): its businesses' average is the region's whole campaign,
+    so one bank alone pushes a business no harder than all the banks together."""
+    campaign = np.array([[2.0, 1.0], [1.0, 0.5], [3.0, 0.0]])  # banks x regions
+    pull = np.array([1.0, 3.0, 0.0])  # the third bank has no businesses (not live)
+    felt = rules.business_campaign(campaign, pull)
+    share = pull / pull.sum()
+    np.testing.assert_allclose(felt[:2], campaign[:2] / share[:2, None])
+    assert np.all(felt[2] == 0.0)
+    np.testing.assert_allclose((share[:, None] * felt).sum(axis=0), campaign[:2].sum(axis=0))
+    # each input moves it: a bank's own campaign, its pull (its share) and another bank's pull
+    assert rules.business_campaign(campaign * [[2.0], [1.0], [1.0]], pull)[0, 0] > felt[0, 0]
+    assert rules.business_campaign(campaign, pull * [2.0, 1.0, 1.0])[0, 0] < felt[0, 0]
+    assert rules.business_campaign(campaign, pull * [1.0, 2.0, 1.0])[0, 0] > felt[0, 0]
+    # one bank with every business feels its own campaign only
+    alone = rules.business_campaign(campaign[:1], pull[:1])
+    np.testing.assert_allclose(alone, campaign[:1])
+    assert np.all(rules.business_campaign(campaign, np.zeros(3)) == 0.0)
 
 
 def test_choose_bank_frequencies_match_the_pull_and_a_change_moves_only_its_bank():

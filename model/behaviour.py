@@ -61,7 +61,8 @@ class Behaviour(_Params):
     ecny_share_max: float = Field(0.3, ge=0, le=1, description="e-CNY share at full acceptance")
     acceptance_elasticity: float = Field(0.05, gt=0, le=3, description="share ~ acceptance ** this")
     government_share_boost: float = Field(1.0, ge=0, le=10, description="extra share per payroll share")
-    interop_share_boost: float = Field(0.5, ge=0, le=10, description="extra share after interop")
+    # none: the payments of 2023 show no rise of the share after interop (calibration.parameters.FIXED)
+    interop_share_boost: float = Field(0.0, ge=0, le=10, description="extra share after interop")
     ticket_yuan: float = Field(400.0, gt=0, le=5000, description="yuan per retail e-CNY payment")
     # merchants: outlets that accept payments from residents
     merchant_base: float = Field(0.003, ge=0, le=20, description="organic acceptance hazard a year")
@@ -76,7 +77,7 @@ class Behaviour(_Params):
     interop_merchant_pull: float = Field(0.5, ge=0, le=20, description="after interoperability")
     # businesses: corporate ("unit") wallets and e-CNY payments between businesses
     corporate_base: float = Field(0.004, ge=0, le=10, description="corporate-wallet hazard a year, organic")
-    corporate_bank_pull: float = Field(2.0, ge=0, le=20, description="per sign-up asked of the bank")
+    corporate_bank_pull: float = Field(0.8, ge=0, le=20, description="per sign-up asked of the bank")
     programme_pull: float = Field(0.05, ge=0, le=10, description="per 1,000 yuan of programme a business")
     b2b_innovation: float = Field(0.002, ge=0, le=5, description="hazard a year that a wallet starts B2B use")
     b2b_imitation: float = Field(1.0, ge=0, le=50, description="B2B hazard per share of businesses using it")

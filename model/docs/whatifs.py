@@ -40,14 +40,13 @@ MECHANISMS = {
     "no_incentives": "Without the red-envelope lotteries no resident enters a draw, so the wallets opened "
     "to redeem an envelope, and the payments the envelopes fund, are missing.",
     "open_competition": "Every operator's staff wallet campaign and merchant acquiring start in April 2020 "
-    "instead of at its join date: earlier bank push, but app wallets do not depend on the banks and the "
-    "extra pushed wallets are mostly never used, so 2025 use hardly moves (value falls through the same "
-    "per-resident business pull as single_operator).",
+    "instead of at its join date: the campaigns of 2020-21 asked few sign-ups (campaign_pilot), app "
+    "wallets do not depend on the banks and the extra pushed wallets are mostly never used, so 2025 use "
+    "and value hardly move (the value's interval spans nil).",
     "single_operator": "Only ICBC runs wallet campaigns and acquires merchants: the other operators' "
-    "campaigns and extra wallets disappear, yet value rises. A defect, not evidence: a business's pull "
-    "from its bank is the bank's campaign per resident, whatever the bank's share of businesses, so a "
-    "monopoly pushes every business as hard as each of eleven banks pushes its own (the fix divides by "
-    "the bank's share of the region's businesses; not yet made).",
+    "campaigns and extra wallets disappear, and a business feels ICBC's campaign over ICBC's share of "
+    "the businesses (now all of them), so each is pushed less than by its own bank among eleven: fewer "
+    "corporate wallets and B2B users, and less value and use.",
     "outlook_2030": "The baseline run on to 2030 with interest on balances from 2026 (slower dormancy, "
     "larger balances) and twelve more operators' campaigns and acquiring from April 2026.",
     "outlook_higher_rate": "Balances earn 1.5% instead of 0.05% a year from 2026: the interest term raises "

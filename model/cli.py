@@ -175,6 +175,15 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(str(exc), EXIT["environment"])
         except PlotFailed as exc:
             return _fail(str(exc), EXIT["failed"])
+        except ModuleNotFoundError as exc:
+            if not exc.name or exc.name.split(".")[0] == __package__:
+                raise
+            verb = argv[0] if argv and argv[0] in COMMANDS else "a run"
+            message = (
+                f"{verb} needs the package {exc.name}, which is not installed: `make test` installs every "
+                "extra (or .venv/bin/pip install -e '.[all]')"
+            )
+            return _fail(message, EXIT["environment"])
         except MemoryError:
             return _fail(
                 "out of memory; try a coarser --scale (earlier results are intact)", EXIT["environment"]

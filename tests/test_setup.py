@@ -76,3 +76,16 @@ def test_a_missing_part_fails_in_ci_and_skips_with_its_reason_elsewhere(tmp_path
     outside = run_pytest(tmp_path, "")
     assert outside.returncode == 0 and "SKIPPED" in outside.stdout
     assert "ecny_no_such_module is missing: install it" in outside.stdout
+
+
+def test_a_command_whose_extra_is_not_installed_says_so_in_one_line():
+    """After `make run` alone (no extras), `run.py validate` names the missing package and how to get it."""
+    code = (
+        "import sys; sys.modules['optuna'] = None; from model.cli import main; "
+        "sys.exit(main(['validate', 'scenarios/baseline.toml']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 3
+    err = done.stderr.strip()
+    assert err.startswith("error: validate needs the package optuna") and "make test" in err
+    assert "\n" not in err

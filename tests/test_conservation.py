@@ -227,3 +227,15 @@ def test_the_steps_own_counts_are_this_steps(engine):
         assert at_end.sum() == pytest.approx(last.sum(), rel=1e-12)
     payers = model.tally.payers.sum(axis=1)
     assert payers.sum() > 0 and (payers <= model.tally.engaged).all()
+
+
+def test_lottery_wallets_opened_are_new_holders(baseline_trace):
+    """A lottery's wallets opened are residents who held none: at every draw, in its region, no more than
+    the rise in residents with a wallet over that step (after the app too, where entering is registering)."""
+    ts = baseline_trace.timeseries
+    opened = ts[ts["metric"].eq("lottery_wallets_opened")]
+    holders = pivot(ts, "citizens_with_wallet")
+    rise = holders.diff()
+    assert (opened["date"] > pd.Timestamp("2022-01-04")).any()  # a draw after the public app
+    for _, row in opened.iterrows():
+        assert row["value"] <= rise.loc[row["date"], row["region"]] + 1e-6 * max(1.0, row["value"])

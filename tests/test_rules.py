@@ -281,3 +281,13 @@ def test_interest_scales_each_rule_as_its_equation_says():
     firms = rules.corporate_balances(5e7, i, b) / rules.corporate_balances(5e7, 0.0, b)
     assert firms == pytest.approx(hold, rel=1e-12)
     assert rules.corporate_balances(7e6, 0.0, b) == pytest.approx(b.corporate_float_days * 1e6, rel=1e-12)
+
+
+def test_dormancy_rate_is_its_equation():
+    """dormancy_rate * (1 - acceptance_retention * a) / (1 + interest_use * 100 * i): the fitted rate where
+    no shop accepts and no interest is paid, and the documented form elsewhere."""
+    b = BASE
+    assert rules.dormancy_rate(0.0, 0.0, b) == pytest.approx(b.dormancy_rate)
+    a, i = 0.4, 0.01
+    expected = b.dormancy_rate * (1.0 - b.acceptance_retention * a) / (1.0 + b.interest_use * 100.0 * i)
+    assert rules.dormancy_rate(a, i, b) == pytest.approx(expected)

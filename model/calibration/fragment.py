@@ -9,13 +9,12 @@ an interrupted write never leaves half a fragment.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+from ..atomic import atomic_write_bytes
 from . import parameters
 
 
@@ -91,16 +90,9 @@ def render(
 
 
 def write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` all or nothing (temporary file in the same folder, then rename)."""
+    """Write ``text`` to ``path`` all or nothing (``atomic_write_bytes``: temporary file, fsync, rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def header_lines(scenario: Path, trials: int, loss: float, rms: float, report: Path | None) -> list[str]:

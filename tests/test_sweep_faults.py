@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import ROOT, SCENARIOS, require_module
-from test_sweep_run import SLOW, reference_bytes, smoke_folder, start_sweep, wait_for_runs
+from test_sweep_run import SLOW, pool_workers, reference_bytes, smoke_folder, start_sweep, wait_for_runs
 
 import model.executors as executors
 from model.atomic import exclusive
@@ -258,11 +258,6 @@ def test_a_cluster_without_workers_is_warned_about_and_given_up_on(tmp_path, mon
 
 
 # ---------------------------------------------------------------- the parent's death, SIGTERM, Ctrl-C twice
-
-
-def pool_workers(pid: int) -> list:
-    psutil = require_module("psutil")
-    return [c for c in psutil.Process(pid).children(recursive=True) if "spawn_main" in " ".join(c.cmdline())]
 
 
 def gone(pids: list[int], within: float) -> bool:

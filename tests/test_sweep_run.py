@@ -275,9 +275,16 @@ def wait_for_runs(store: SweepStore, process: subprocess.Popen, count: int, time
 
 
 def pool_workers(pid: int) -> list:
+    """The live pool workers under `pid`: a child that has exited (a zombie not yet reaped) is not one."""
     psutil = require_module("psutil")
-    children = psutil.Process(pid).children(recursive=True)
-    return [c for c in children if "spawn_main" in " ".join(c.cmdline())]
+
+    def is_worker(child) -> bool:
+        try:
+            return "spawn_main" in " ".join(child.cmdline())
+        except psutil.NoSuchProcess:  # ZombieProcess is one
+            return False
+
+    return [c for c in psutil.Process(pid).children(recursive=True) if is_worker(c)]
 
 
 @pytest.mark.slow

@@ -89,3 +89,21 @@ def test_a_command_whose_extra_is_not_installed_says_so_in_one_line():
     err = done.stderr.strip()
     assert err.startswith("error: validate needs the package optuna") and "make test" in err
     assert "\n" not in err
+
+
+def test_the_library_never_imports_the_command_line():
+    """Only a ``cli.py`` (or ``__main__.py``) may import a command-line module; the rest is the library."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "model").rglob("*.py")):
+        if path.name in ("cli.py", "__main__.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            names = [alias.name for alias in node.names]
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if any(name == "cli" or name.endswith(".cli") for name in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .. import __version__
-from ..cli import InputError
+from ..errors import InputError
 from ..results import git_commit
 from ..sweep.design import Sweep
 from ..sweep.execute import run_sweep

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..cli import InputError
+from ..errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "docs" / "calibration" / "identifiability.csv"

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..cli import InputError
+from ..errors import InputError
 from ..scenario import ScenarioError, load_scenario
 from ..sweep.store import atomic_write_bytes
 from . import identifiability

@@ -46,6 +46,13 @@ def trim(scenario: BaseModel, start: date, end: date) -> tuple[BaseModel, OutOfH
     return trimmed, OutOfHorizon(tuple(dropped), tuple(never))
 
 
+def cut(scenario: BaseModel, end: date) -> BaseModel:
+    """``scenario`` ending on ``end`` with its dated entries trimmed to it, without a warning: the caller
+    chose the cut (a horizon-invariant run, so it equals the full run up to ``end``)."""
+    shorter = scenario.model_copy(update={"run": scenario.run.model_copy(update={"end": end})})
+    return trim(shorter, scenario.run.start, end)[0]
+
+
 def notice(found: OutOfHorizon, end: date) -> str:
     """The one warning line: what was dropped and what does not happen, for a run that ends on ``end``."""
     parts = []

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import horizon
 from ..errors import ScenarioWarning
 from ..executors import gather
 from ..runner import simulate
@@ -143,25 +144,13 @@ def observe(scenario: dict[str, Any], seed: int, scale: float, targets: list[Tar
     """
     late = [t for t in targets if t.date > CLOSED_PILOT_END]
     early = [t for t in targets if t.date <= CLOSED_PILOT_END]
-    values = read_values(simulate(scenario, seed, scale=scale), late) if late else {}
+    full = Scenario.model_validate(scenario)
+    values = read_values(simulate(full, seed, scale=scale), late) if late else {}
     if early:
-        start, step = date.fromisoformat(str(scenario["run"]["start"])), int(scenario["run"]["step_days"])
-        end = horizon_end(early, start, step)
-        cut = {
-            **scenario,
-            "run": {**scenario["run"], "end": end.isoformat()},
-            "incentives": {
-                **scenario["incentives"],
-                "lotteries": [x for x in scenario["incentives"]["lotteries"] if _day(x["start"]) <= end],
-            },
-        }
+        cut = horizon.cut(full, horizon_end(early, full.run.start, full.run.step_days))
         frame = simulate(cut, seed, scale=min(scale, CLOSED_PILOT_SCALE))
         values |= read_values(frame, early)
     return {t.key: values[t.key] for t in targets}
-
-
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def log_errors(values: dict[str, list[float]], targets: list[Target] | tuple[Target, ...]) -> np.ndarray:

@@ -228,7 +228,8 @@ def tidy_timeseries(model: EcnyModel) -> pd.DataFrame:
         top, bottom = national[names.index(numerator)], national[names.index(denominator)]
         national[names.index(ratio)] = np.divide(top, bottom, out=np.zeros_like(top), where=bottom > 0)
     regional = [k for k, name in enumerate(names) if not name.startswith("wallets_at:")]
-    shown = [model.region_names[r] for r in np.flatnonzero(model.reported)]
+    reported = np.flatnonzero(model.reported)
+    shown = [model.region_names[r] for r in reported]
     lottery = _lottery_rows(model)
     shares = [f"wallet_share:{b}" for b in model.bank_ids]
     extra = [] if lottery is None else lottery["metric"].unique().tolist()
@@ -236,21 +237,21 @@ def tidy_timeseries(model: EcnyModel) -> pd.DataFrame:
     # code is sorting by name
     region_names = sorted({*shown, "national", *([] if lottery is None else lottery["region"].unique())})
     metric_names = sorted({*names, *shares, *extra})
-    code = {name: k for k, name in enumerate(region_names)}
+    region_code = {name: k for k, name in enumerate(region_names)}
     metric_code = {name: k for k, name in enumerate(metric_names)}
     block = partial(_block, dates, region_names, metric_names)
     frames = [
         block(
-            [code[r] for r in shown],
+            [region_code[r] for r in shown],
             [metric_code[names[k]] for k in regional],
-            cube[regional][:, :, np.flatnonzero(model.reported)],
+            cube[regional][:, :, reported],
         ),
-        block([code["national"]], [metric_code[n] for n in names], national[:, :, None]),
+        block([region_code["national"]], [metric_code[n] for n in names], national[:, :, None]),
     ]
     if model.bank_ids:
         at = np.stack([national[names.index(f"wallets_at:{b}")] for b in model.bank_ids])
         share = np.divide(at, at.sum(axis=0), out=np.zeros_like(at), where=at.sum(axis=0) > 0)
-        frames.append(block([code["national"]], [metric_code[n] for n in shares], share[:, :, None]))
+        frames.append(block([region_code["national"]], [metric_code[n] for n in shares], share[:, :, None]))
     if lottery is not None:
         lottery["region"] = pd.Categorical(lottery["region"], categories=region_names)
         lottery["metric"] = pd.Categorical(lottery["metric"], categories=metric_names)

@@ -60,13 +60,18 @@ def choose_bank(word, pull, keys) -> int:
     best = math.inf
     chosen = -1
     for j in range(pull.shape[0]):
-        weight = pull[j]
-        if weight > 0.0:
-            time = -math.log1p(-draws.uniform(word, keys[j])) / weight
+        if pull[j] > 0.0:
+            time = race_time(word, pull[j], keys[j])
             if time < best:
                 best = time
                 chosen = j
     return chosen
+
+
+@phase
+def race_time(word, weight, key) -> float:
+    """Bank j's time in ``choose_bank``'s race: -ln(1 - u_j) / pull_j."""
+    return -math.log1p(-draws.uniform(word, key)) / weight
 
 
 @rare
@@ -247,12 +252,22 @@ def step_citizen(i, r, network_share, c, ctx, b, k, tally) -> None:
 
 
 @phase
-def choose_acquirer(i, r, ctx, k) -> int:
+def choose_acquirer(i, r, current, joined_pull, ctx, k) -> int:
     """A business's bank among the live operators, P(j) = reach_j / sum(reach), by the same race as
-    ``choose_bank`` on draws of its own that do not change with time: when a bank joins, only the
-    businesses that now prefer it move to it."""
+    ``choose_bank`` on draws of its own that do not change with time.
+
+    When banks join (``joined_pull``: their pull, 0 for the others), only they race the present bank
+    ``current``: every other live bank lost to it before on the same time (a bank's reach is fixed and it
+    never leaves), so this is the race over all live banks, and only the businesses that now prefer a new
+    bank move to it. A tie goes to the lower index, as in ``choose_bank``.
+    """
     word = draws.agent_day(draws.agent_key(ctx.region_key[r], i - ctx.business_offsets[r]), 0)
-    return choose_bank(word, ctx.acquirer_pull, k.acquirer)
+    j = choose_bank(word, joined_pull, k.acquirer)
+    if current < 0 or j < 0:
+        return j if j >= 0 else current
+    new = race_time(word, joined_pull[j], k.acquirer[j])
+    now = race_time(word, ctx.acquirer_pull[current], k.acquirer[current])
+    return j if new < now or (new == now and j < current) else current
 
 
 @phase
@@ -325,11 +340,12 @@ def businesses_week(regions, m, ctx, b, k, tally) -> None:
 
 
 @phase
-def acquirers(m, ctx, k) -> None:
-    """Every business chooses its bank among the live ones (``choose_acquirer``)."""
+def acquirers(m, ctx, k, joined_pull) -> None:
+    """Every business chooses its bank again now that the banks of ``joined_pull`` are live
+    (``choose_acquirer``)."""
     for r in range(ctx.business_offsets.shape[0] - 1):
         for i in range(ctx.business_offsets[r], ctx.business_offsets[r + 1]):
-            m.acquirer[i] = choose_acquirer(i, r, ctx, k)
+            m.acquirer[i] = choose_acquirer(i, r, int(m.acquirer[i]), joined_pull, ctx, k)
 
 
 # ---------------------------------------------------------------- lotteries

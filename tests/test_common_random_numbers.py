@@ -118,6 +118,17 @@ def test_removing_a_bank_moves_only_the_businesses_it_acquired():
     assert moved.any() and np.all(acquirer_a[moved] == "MYbank")
 
 
+def test_a_bank_that_joins_without_pull_moves_no_business():
+    """A bank of reach 0 takes no business when it joins, and none loses the bank it had."""
+    short = {"run__end": "2021-06-30", "incentives__lotteries": []}
+    never = EcnyModel(scenario(banks__operators__MYbank__joins="never", **short), seed=4, scale=SCALE).run()
+    unpulled = EcnyModel(scenario(banks__operators__MYbank__reach=0.0, **short), seed=4, scale=SCALE).run()
+    assert "MYbank" in unpulled.bank_ids and "MYbank" not in never.bank_ids
+    named = np.array(unpulled.bank_ids + ["-"])[unpulled.businesses.acquirer]
+    assert (named != "-").any()
+    assert np.array_equal(named, np.array(never.bank_ids + ["-"])[never.businesses.acquirer])
+
+
 def test_a_lever_that_only_raises_a_probability_only_adds_adopters():
     """Per-agent draws make adoption monotone in a pull, agent by agent (a Bass-type comparison)."""
     low = EcnyModel(scenario(run__end="2021-06-30", incentives__lotteries=[]), seed=2, scale=SCALE).run()

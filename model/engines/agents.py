@@ -71,7 +71,8 @@ class Business(mesa.Agent):
 
     def choose_acquirer(self) -> None:
         e = self.engine
-        self.acquirer = phases.choose_acquirer(self.row, self.region, e.view, e.k)
+        current = int(self.acquirer)
+        self.acquirer = phases.choose_acquirer(self.row, self.region, current, e.joined_pull, e.view, e.k)
 
     def step(self) -> None:
         e = self.engine
@@ -125,8 +126,8 @@ class AgentEngine:
         )
         return lottery_counts(outcome, entrants)
 
-    def acquirers(self, view: StepView) -> None:
-        self.view = view
+    def acquirers(self, view: StepView, joined: np.ndarray) -> None:
+        self.view, self.joined_pull = view, view.acquirer_pull * joined
         self.firms.do("choose_acquirer")
 
     def step(self, view: StepView, tally: Tally) -> None:

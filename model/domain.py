@@ -108,11 +108,17 @@ def m0_series() -> pd.DataFrame:
     return frame
 
 
-def m0(day) -> float:
-    """M0 on ``day``: interpolated between year ends, and beyond the last at the series' average growth."""
+@cache
+def _m0_points() -> tuple[np.ndarray, np.ndarray]:
+    """``m0_series`` as (day ordinals, yuan): read once, as ``m0`` is asked every step."""
     frame = m0_series()
     days = np.array([d.toordinal() for d in frame["date"]], np.float64)
-    values = frame["m0_yuan"].to_numpy(np.float64)
+    return days, frame["m0_yuan"].to_numpy(np.float64)
+
+
+def m0(day) -> float:
+    """M0 on ``day``: interpolated between year ends, and beyond the last at the series' average growth."""
+    days, values = _m0_points()
     t = float(day.toordinal())
     if t <= days[-1]:
         return float(np.interp(t, days, values))

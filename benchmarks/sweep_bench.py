@@ -1,6 +1,8 @@
 """Sweep benchmark: a sweep of N baseline runs on W workers, on a local process pool and on a Dask cluster,
 against a plain loop. ``python -m benchmarks.sweep_bench`` (defaults: 200 runs, default scale, 2 workers);
-writes ``benchmarks/SWEEP_RESULTS.md``.
+writes ``benchmarks/SWEEP_RESULTS.md``. With ``--reference COMMIT`` the plain loop and the pool are also
+measured by that commit's code (its own baseline and model, in a temporary git worktree, by the same
+interpreter): before against after in the same run on the same machine.
 
 Each measurement runs in a fresh child process, so the parent's peak memory (``ru_maxrss``) is the sweep
 parent's own: it should not grow with the number of runs, and a sampler thread records the parent's
@@ -184,7 +186,8 @@ def start_cluster(workers: int, folder: Path) -> tuple[str, list[subprocess.Pope
     return address, [worker, scheduler]
 
 
-def measure(mode: str, args: argparse.Namespace, scheduler: str | None = None) -> dict:
+def measure(mode: str, args: argparse.Namespace, scheduler: str | None = None, tree: Path = ROOT) -> dict:
+    """``mode`` measured in a fresh child process, by this tree's code or by ``tree`` (a reference)."""
     with tempfile.TemporaryDirectory(prefix=f"sweep-bench-{mode}-") as work:
         command = [sys.executable, "-m", "benchmarks.sweep_bench", "--child", mode, "--work", work]
         command += [
@@ -201,8 +204,9 @@ def measure(mode: str, args: argparse.Namespace, scheduler: str | None = None) -
             command += ["--end", args.end]
         if scheduler:
             command += ["--scheduler", scheduler]
-        print(f"measuring {mode} ...", flush=True)
-        done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True)
+        print(f"measuring {mode}{'' if tree == ROOT else ' by the reference'} ...", flush=True)
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        done = subprocess.run(command, cwd=tree, env=env, check=True, capture_output=True, text=True)
         result = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"  {json.dumps(result)}", flush=True)
         return result
@@ -228,17 +232,29 @@ def report(args: argparse.Namespace, results: dict[str, dict], command: str) -> 
         "| parent RSS at 10% / end (MiB) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for when, loop in zip(("first", "last"), loops, strict=False):
-        lines.append(
-            f"| plain loop (1 process), {when} | {loop['runs']} | {loop['wall']:.1f} | "
-            f"{60 / loop['per_run']:.1f} | {loop['per_run']:.3f} | -- | -- | -- | -- | -- |"
+
+    def loop_row(label: str, loop: dict) -> str:
+        return (
+            f"| {label} | {loop['runs']} | {loop['wall']:.1f} | {60 / loop['per_run']:.1f} | "
+            f"{loop['per_run']:.3f} | -- | -- | -- | -- | -- |"
         )
-    for mode, label in (("pool", "process pool"), ("dask", "Dask (scheduler + workers as processes)")):
+
+    for when, loop in zip(("first", "last"), loops, strict=False):
+        lines.append(loop_row(f"plain loop (1 process), {when}", loop))
+    before = results.get("reference_loop")
+    if before:
+        lines.append(loop_row(f"plain loop (1 process), before ({args.reference})", before))
+    rows = (
+        ("reference_pool", f"process pool, before ({args.reference})", before["per_run"] if before else None),
+        ("pool", "process pool", per_run),
+        ("dask", "Dask (scheduler + workers as processes)", per_run),
+    )
+    for mode, label, loop_seconds in rows:
         r = results.get(mode)
         if not r:
             continue
         slot = r["wall"] * args.workers / max(r["runs"], 1)
-        overhead = f"{slot - per_run:+.3f}" if per_run else "--"
+        overhead = f"{slot - loop_seconds:+.3f}" if loop_seconds else "--"
         executor = f"{slot - r['mean_run_seconds']:+.3f}"
         early = f"{r['rss_at_10pct_mb']:.0f}" if r["rss_at_10pct_mb"] else "--"
         memory = f"{r['peak_rss_mb']:.0f} | {early} / {r['rss_at_end_mb']:.0f}"
@@ -290,6 +306,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", help="run.end, e.g. 2021-12-31 (drops the lotteries)")
     parser.add_argument("--modes", default="parts,loop,pool,dask")
     parser.add_argument("--output", type=Path, default=RESULTS, help="markdown report (SWEEP_RESULTS.md)")
+    parser.add_argument(
+        "--reference",
+        help="also measure the plain loop and the pool by this commit's code (a temporary git worktree), "
+        "alternating with this tree's, e.g. e56b9c1 (the engine before common random numbers)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument("--scheduler", help=argparse.SUPPRESS)
@@ -305,7 +326,16 @@ def main(argv: list[str] | None = None) -> int:
         results["parts"] = measure("parts", args)
     if "loop" in modes:
         results["loop"] = measure("loop", args)
-    if "pool" in modes:
+    if args.reference:
+        from benchmarks.engines import reference_tree
+
+        with reference_tree(args.reference) as tree:
+            if "loop" in modes:
+                results["reference_loop"] = measure("loop", args, tree=tree)
+            if "pool" in modes:
+                results["reference_pool"] = measure("pool", args, tree=tree)
+                results["pool"] = measure("pool", args)
+    elif "pool" in modes:
         results["pool"] = measure("pool", args)
     if "dask" in modes:
         with tempfile.TemporaryDirectory(prefix="sweep-bench-cluster-") as folder:

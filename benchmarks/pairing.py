@@ -98,8 +98,17 @@ def run_child(spec: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- in the parent
 
 
-def ratios(values: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, dict[str, float]]]:
-    """Per lever and region: paired and unpaired variance of the difference, their ratio, the mean effect."""
+def ratios(values: dict[str, list[dict[str, float]]], scale: float) -> dict[str, dict[str, dict[str, float]]]:
+    """Per lever and region: paired and unpaired variance of the difference, their ratio, the mean effect
+    and the ratio that independent agents give (``floor``).
+
+    An agent whose probability the lever moves from p to p + dp, on the same uniform in both runs, differs
+    between them with probability |dp|, so a difference made of such independent agents has variance
+    sum |dp| (1 - |dp|): about its mean count |effect| / scale agents (each worth ``scale`` residents) when
+    the dp are small, less when they near 1. Per-agent pairing cannot go below that: ``floor`` is
+    |effect| x scale / unpaired variance. Above it, the effect's knock-on (word of mouth, the banks'
+    budgets) adds.
+    """
     base = values["baseline"]
     table: dict[str, dict[str, dict[str, float]]] = {}
     for lever in LEVERS:
@@ -114,6 +123,7 @@ def ratios(values: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, dic
                 "unpaired": unpaired,
                 "ratio": paired / unpaired if unpaired > 0 else float("nan"),
                 "effect": float(np.mean(b - a)),
+                "floor": abs(float(np.mean(b - a))) * scale / unpaired if unpaired > 0 else float("nan"),
                 "identical": bool(np.array_equal(a, b)),
             }
     return table
@@ -146,7 +156,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             )
             if done.returncode:
                 raise RuntimeError(f"{label} failed:\n{done.stderr[-3000:]}")
-            runs[label] = ratios(json.loads(done.stdout.strip().splitlines()[-1]))
+            runs[label] = ratios(json.loads(done.stdout.strip().splitlines()[-1]), args.scale)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "reference": commit,
@@ -171,8 +181,9 @@ def markdown(results: dict[str, Any]) -> str:
         'with `banks.allocation = "population"`. Each cell is var(paired difference) / var(unpaired '
         "difference); the touched region of a regional lever is in bold.",
         "",
-        "| lever | region | before | after | after, no channel | mean effect after (residents) |",
-        "|---|---|---|---|---|---|",
+        "| lever | region | before | after | after, no channel | independent agents | mean effect after "
+        "(residents) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for lever in LEVERS:
         for region in REGIONS:
@@ -181,9 +192,21 @@ def markdown(results: dict[str, Any]) -> str:
                 for label in ("before", "after", "after, no channel")
             ]
             name = f"**{region}**" if TOUCHED.get(lever) == region else region
-            effect = results["runs"]["after"][lever][region]["effect"]
-            lines.append(f"| {lever} | {name} | {' | '.join(cells)} | {effect:,.0f} |")
+            after = results["runs"]["after"][lever][region]
+            floor = f"{after['floor']:.3f}" if not after["identical"] else "0"
+            lines.append(f"| {lever} | {name} | {' | '.join(cells)} | {floor} | {after['effect']:,.0f} |")
     lines += [
+        "",
+        "*Independent agents*: the ratio a lever gives when its effect is made of independent agents. An "
+        "agent whose probability the lever moves by dp differs between the paired runs with probability "
+        "|dp| (the same uniform decides in both), so such a difference has a variance of about its own "
+        "count, |mean effect| / scale agents, when the dp are small; the column is that variance over the "
+        "unpaired one (`ratios` in `benchmarks/pairing.py`). Where the dp are small (a lottery's entrants) "
+        "per-agent pairing cannot go below it: what remains is the lever's own randomness (which residents "
+        "enter, win, are pushed), not noise that pairing failed to cancel, and above it the effect's "
+        "knock-on (word of mouth, the banks' budgets) adds. Where many dp near 1 (a doubled campaign makes "
+        "a wallet by 2023 nearly certain for the residents it reaches) the variance is dp (1 - dp) a "
+        "resident, less than the count, and the ratio can lie below the column.",
         "",
         "With the channel on (history's default, `market_left`), banks move budget towards regions with "
         "more residents still to win, so a lever in one region moves the others a little: the 'after' "

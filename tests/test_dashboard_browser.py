@@ -11,19 +11,14 @@ Screenshots and the measured timings go to ``test-artifacts/`` (git-ignored).
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import require_module, require_program
 
+from model.docs.screenshot import ARGS, served_dashboard
 from model.scenario import load_scenario
 
 sync_api = require_module("playwright.sync_api")
@@ -33,29 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 SAVED = ARTIFACTS / "saved_scenarios"  # the server's --save-dir, emptied for each run of the tests
 SCALE = 10_000  # residents per agent: the dashboard's default, so the timings are the ones a user sees
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = pytest.mark.slow
-
-
-@dataclass
-class Server:
-    url: str
-    process: subprocess.Popen
-    started: float  # perf_counter at the command
-    ready: float  # perf_counter when the port accepted a connection
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -64,48 +37,14 @@ def server():
     if SAVED.exists():
         shutil.rmtree(SAVED)
     SAVED.mkdir()
-    port = _free_port()
-    log = (ARTIFACTS / "dashboard_server.log").open("w")
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "run.py",
-            "dashboard",
-            "--port",
-            str(port),
-            "--compare-seeds",
-            "2",
-            "--scale",
-            str(SCALE),
-            "--save-dir",
-            str(SAVED),
-        ],  # fmt: skip
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"dashboard exited: {(ARTIFACTS / 'dashboard_server.log').read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.perf_counter() - started > 90:
-                    pytest.fail("dashboard did not listen within 90 s")
-                time.sleep(0.1)
-        yield Server(f"http://127.0.0.1:{port}/", process, started, time.perf_counter())
-    finally:
-        process.send_signal(signal.SIGINT)
+    path = ARTIFACTS / "dashboard_server.log"
+    with path.open("w") as log:
+        options = ["--compare-seeds", "2", "--scale", str(SCALE), "--save-dir", str(SAVED)]
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            with served_dashboard(*options, log=log) as served:
+                yield served
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}: {path.read_text()}")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from .provenance import ROOT
 
@@ -20,24 +24,45 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 LISTEN_SECONDS = 90
 
 
-def _free_port() -> int:
+@dataclass
+class Served:
+    url: str
+    process: subprocess.Popen
+    started: float  # perf_counter at the command
+    ready: float  # perf_counter when the port accepted a connection
+
+
+@contextmanager
+def served_dashboard(*options: str, log: IO | int = subprocess.DEVNULL) -> Iterator[Served]:
+    """``run.py dashboard OPTIONS`` on a free loopback port until the block ends, then Ctrl-C (SIGINT), as
+    a user would stop it. Raises RuntimeError if it exits or does not listen within ``LISTEN_SECONDS``."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_listening(process: subprocess.Popen, port: int) -> None:
+        port = sock.getsockname()[1]
     started = time.perf_counter()
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"the dashboard exited with code {process.returncode} before listening")
+    process = subprocess.Popen(
+        [sys.executable, "run.py", "dashboard", "--port", str(port), *options],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the dashboard exited with code {process.returncode} before listening")
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.perf_counter() - started > LISTEN_SECONDS:
+                    raise RuntimeError(f"the dashboard did not listen within {LISTEN_SECONDS} s") from None
+                time.sleep(0.1)
+        yield Served(f"http://127.0.0.1:{port}/", process, started, time.perf_counter())
+    finally:
+        process.send_signal(signal.SIGINT)
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            if time.perf_counter() - started > LISTEN_SECONDS:
-                raise RuntimeError(f"the dashboard did not listen within {LISTEN_SECONDS} s") from None
-            time.sleep(0.2)
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def dashboard_screenshot(path: Path, viewport: tuple[int, int] = (1600, 1000)) -> Path:
@@ -47,36 +72,21 @@ def dashboard_screenshot(path: Path, viewport: tuple[int, int] = (1600, 1000)) -
     chromium = shutil.which("chromium")
     if chromium is None:
         raise RuntimeError("the dashboard screenshot needs Debian's chromium: apt-get install chromium")
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "run.py", "dashboard", "--port", str(port), "--compare-seeds", "2"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
-    try:
-        _wait_listening(server, port)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
-            page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector(".ecny-s-curve img", timeout=60_000)
-            thumb = page.locator(".v-input", has_text="Bank wallet-target intensity").locator("[role=slider]")
-            thumb.focus()
-            page.keyboard.press("PageUp")  # ten steps: 1.0 -> 2.0
-            page.get_by_role("button", name="Reset", exact=True).click()
-            page.locator(".ecny-levers", has_text="wallet-target intensity (x): 2.0").first.wait_for(
-                timeout=30_000
-            )
-            page.get_by_role("button", name="▶", exact=True).click()
-            page.locator(".ecny-status", has_text="week 300 of 300").first.wait_for(timeout=300_000)
-            page.wait_for_timeout(500)
-            page.screenshot(path=str(path), full_page=True)
-            browser.close()
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with served_dashboard("--compare-seeds", "2") as served, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        page.goto(served.url)
+        page.wait_for_selector(".ecny-s-curve img", timeout=60_000)
+        thumb = page.locator(".v-input", has_text="Bank wallet-target intensity").locator("[role=slider]")
+        thumb.focus()
+        page.keyboard.press("PageUp")  # ten steps: 1.0 -> 2.0
+        page.get_by_role("button", name="Reset", exact=True).click()
+        page.locator(".ecny-levers", has_text="wallet-target intensity (x): 2.0").first.wait_for(
+            timeout=30_000
+        )
+        page.get_by_role("button", name="▶", exact=True).click()
+        page.locator(".ecny-status", has_text="week 300 of 300").first.wait_for(timeout=300_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(path), full_page=True)
+        browser.close()
     return path

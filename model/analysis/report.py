@@ -90,8 +90,9 @@ def _run_parts(folder: Path) -> tuple[str, dict, pd.DataFrame, pd.DataFrame, set
     from .outcomes import Outcome
 
     manifest = _read_json(folder / "manifest.json")
-    frame = read_timeseries(folder)
     metrics, dates = main_outcomes()
+    frame = read_timeseries(folder)
+    frame = frame[frame["region"].eq("national") & frame["metric"].isin(metrics)]  # one pass, not one each
     rows = []
     for metric in metrics:
         for day in dates:

@@ -202,7 +202,7 @@ class EcnyModel(mesa.Model):
             self.behaviour,
         )
         if not np.array_equal(now.bank_live, self.banks_live):  # a bank joined: businesses choose again
-            self.engine.acquirers(view, now.bank_live & ~self.banks_live)
+            self.engine.acquirers(view, view.acquirer_pull * (now.bank_live & ~self.banks_live))
             self.banks_live = now.bank_live
         self.engine.observe(view)
         self.tally.new_step()

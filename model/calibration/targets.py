@@ -180,7 +180,7 @@ def read_value(frame: pd.DataFrame, target: Target) -> float:
 
 def read_values(frame: pd.DataFrame, targets: list[Target]) -> dict[str, float]:
     """``read_value`` for every target, by key, on the rows some target reads: one pass over a run's
-    ~580,000 rows instead of one a target (a tenth of a calibration trial's time)."""
+    ~580,000 rows instead of one a target (a fifth of a replication's time)."""
     regions, metrics = sorted({t.scope for t in targets}), sorted({t.metric for t in targets})
     frame = frame[frame["region"].isin(regions) & frame["metric"].isin(metrics)]
     return {t.key: read_value(frame, t) for t in targets}

@@ -42,9 +42,9 @@ class Engine(Protocol):
     ) -> tuple[int, int, int, int]:
         """Draw a lottery in ``region`` (``phases.lottery``): (entrants, winners, redeemed, first wallets)."""
 
-    def acquirers(self, view: StepView, joined: np.ndarray) -> None:
-        """Every business chooses its bank again, the banks of ``joined`` (bool[B]) having just gone live
-        (``phases.choose_acquirer``)."""
+    def acquirers(self, view: StepView, joined_pull: np.ndarray) -> None:
+        """Every business chooses its bank again (``phases.choose_acquirer``): ``joined_pull`` (float[B]) is
+        the acquirer pull of the banks that have just gone live, 0 for the others."""
 
     def step(self, view: StepView, tally: Tally) -> None:
         """Citizens, then businesses, decide (``phases.step_citizen``, ``phases.step_business``) and are

@@ -126,8 +126,8 @@ class AgentEngine:
         )
         return lottery_counts(outcome, entrants)
 
-    def acquirers(self, view: StepView, joined: np.ndarray) -> None:
-        self.view, self.joined_pull = view, view.acquirer_pull * joined
+    def acquirers(self, view: StepView, joined_pull: np.ndarray) -> None:
+        self.view, self.joined_pull = view, joined_pull
         self.firms.do("choose_acquirer")
 
     def step(self, view: StepView, tally: Tally) -> None:

@@ -119,8 +119,8 @@ class VectorizedEngine:
             tally,
         )
 
-    def acquirers(self, view: StepView, joined: np.ndarray) -> None:
-        self.kernels.acquirers(self.businesses.arrays, view, self.k, view.acquirer_pull * joined)
+    def acquirers(self, view: StepView, joined_pull: np.ndarray) -> None:
+        self.kernels.acquirers(self.businesses.arrays, view, self.k, joined_pull)
 
     def memory_bytes(self) -> int:
         """Bytes held by citizen, business and network arrays (for the benchmarks)."""

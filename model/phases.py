@@ -263,8 +263,10 @@ def choose_acquirer(i, r, current, joined_pull, ctx, k) -> int:
     """
     word = draws.agent_day(draws.agent_key(ctx.region_key[r], i - ctx.business_offsets[r]), 0)
     j = choose_bank(word, joined_pull, k.acquirer)
-    if current < 0 or j < 0:
-        return j if j >= 0 else current
+    if j < 0:  # no bank that joined pulls
+        return current
+    if current < 0:  # no bank was live before
+        return j
     new = race_time(word, joined_pull[j], k.acquirer[j])
     now = race_time(word, ctx.acquirer_pull[current], k.acquirer[current])
     return j if new < now or (new == now and j < current) else current

@@ -105,9 +105,9 @@ def ratios(values: dict[str, list[dict[str, float]]], scale: float) -> dict[str,
     An agent whose probability the lever moves from p to p + dp, on the same uniform in both runs, differs
     between them with probability |dp|, so a difference made of such independent agents has variance
     sum |dp| (1 - |dp|): about its mean count |effect| / scale agents (each worth ``scale`` residents) when
-    the dp are small, less when they near 1. Per-agent pairing cannot go below that: ``floor`` is
-    |effect| x scale / unpaired variance. Above it, the effect's knock-on (word of mouth, the banks'
-    budgets) adds.
+    the dp are small, less when they near 1. Where they are small, per-agent pairing cannot go below that:
+    ``floor`` is |effect| x scale / unpaired variance. Above it, the effect's knock-on (word of mouth, the
+    banks' budgets) adds.
     """
     base = values["baseline"]
     table: dict[str, dict[str, dict[str, float]]] = {}

@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reference",
         help="also measure the plain loop and the pool by this commit's code (a temporary git worktree), "
-        "alternating with this tree's, e.g. e56b9c1 (the engine before common random numbers)",
+        "each just before this tree's, e.g. e56b9c1 (the engine before common random numbers)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)

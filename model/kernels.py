@@ -21,9 +21,9 @@ from types import SimpleNamespace
 
 import numba
 
-from . import draws, phases, population, rules
+from . import draws, network, phases, population, rules
 
-COMPILED_MODULES = (draws, rules, phases, population)
+COMPILED_MODULES = (draws, rules, phases, population, network)
 
 
 def source_digest() -> str:
@@ -54,7 +54,8 @@ def _cache_folder(digest: str) -> Path:
 
 @cache
 def compiled() -> SimpleNamespace:
-    """The compiled kernels: ``citizens_week``, ``businesses_week``, ``acquirers`` and ``lottery``."""
+    """The compiled kernels: ``citizens_week``, ``businesses_week``, ``acquirers``, ``lottery`` and
+    ``fill_neighbours`` (the word-of-mouth graph's neighbour lists)."""
     numba.config.CACHE_DIR = str(_cache_folder(source_digest()))
     # The weekly kernels allocate nothing, so they run without numba's reference counting (_nrt=False),
     # which otherwise counts every array a phase reads out of its namedtuples: 20x slower.
@@ -64,4 +65,5 @@ def compiled() -> SimpleNamespace:
         businesses_week=week(phases.businesses_week),
         acquirers=week(phases.acquirers),
         lottery=numba.njit(cache=True)(phases.lottery),
+        fill_neighbours=numba.njit(cache=True)(network.fill_neighbours),
     )

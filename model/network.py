@@ -124,10 +124,11 @@ class RegionGraphs:
     """The small-world graphs of several regions as one graph over the rows of a population array.
 
     Region r's graph occupies rows ``offsets[r]:offsets[r + 1]``; its rewired edges are kept in global row
-    numbers, per hop, sorted, so ``neighbours`` serves new adopters of every region in one call. Per citizen:
-    the degree (uint16) and a bitmask of the hops d whose ring edge (i, i+d) was rewired (one bit per hop),
-    so that finding a citizen's edges needs a binary search only where an edge was actually rewired. Per
-    rewired edge: 16 bytes. The per-region ``SmallWorld`` objects are not kept.
+    numbers, hop by hop (the edges of hop d are ``hop_start[d - 1]:hop_start[d]``, sorted by source), so
+    ``neighbours`` serves new adopters of every region in one call. Per citizen: the degree (uint16) and a
+    bitmask of the hops d whose ring edge (i, i+d) was rewired (one bit per hop), so that finding a
+    citizen's edges needs a binary search only where an edge was actually rewired. Per rewired edge: 16
+    bytes. The per-region ``SmallWorld`` objects are not kept.
     """
 
     def __init__(self, offsets: np.ndarray, half_degree: int) -> None:
@@ -136,8 +137,9 @@ class RegionGraphs:
         n = int(self.offsets[-1])
         self.index = np.int32 if n < 2**31 else np.int64
         empty = np.zeros(0, self.index)
-        self.source = [empty] * half_degree  # per hop d: sources, sorted
-        self.target = [empty] * half_degree  # per hop d: new ends, aligned with ``source``
+        self.hop_start = np.zeros(half_degree + 1, np.int64)
+        self.source = empty  # sources of the rewired edges, hop by hop, sorted within a hop
+        self.target = empty  # their new ends, aligned with ``source``
         self.target_sorted = empty
         self.source_by_target = empty
         self.regions: set[int] = set()
@@ -153,60 +155,88 @@ class RegionGraphs:
         for d in range(1, graph.half_degree + 1):
             lo, hi = int(graph.hop_offsets[d - 1]), int(graph.hop_offsets[d])
             self.rewired[start + graph.source[lo:hi]] |= self.rewired.dtype.type(1 << (d - 1))
-            at = int(np.searchsorted(self.source[d - 1], start))
-            self.source[d - 1] = np.insert(self.source[d - 1], at, graph.source[lo:hi] + start)
-            self.target[d - 1] = np.insert(self.target[d - 1], at, graph.target[lo:hi] + start)
+            first, last = int(self.hop_start[d - 1]), int(self.hop_start[d])
+            at = first + int(np.searchsorted(self.source[first:last], start))
+            self.source = np.insert(self.source, at, graph.source[lo:hi] + start)
+            self.target = np.insert(self.target, at, graph.target[lo:hi] + start)
+            self.hop_start[d:] += hi - lo
         at = int(np.searchsorted(self.target_sorted, start))
         self.target_sorted = np.insert(self.target_sorted, at, graph.target_sorted + start)
         self.source_by_target = np.insert(self.source_by_target, at, graph.source_by_target + start)
 
-    def neighbours(self, nodes: np.ndarray) -> np.ndarray:
-        """``SmallWorld.neighbours`` for rows ``nodes`` of regions that have a graph (global row numbers)."""
+    def neighbours(self, nodes: np.ndarray, fill=None) -> np.ndarray:
+        """``SmallWorld.neighbours`` for rows ``nodes`` of regions that have a graph (global row numbers).
+
+        ``fill`` is ``fill_neighbours`` or its compiled form (the vectorized engine's kernel).
+        """
         nodes = np.asarray(nodes, dtype=np.int64)
-        if nodes.size == 0:
-            return np.zeros(0, np.int64)
-        region = np.searchsorted(self.offsets, nodes, side="right") - 1
-        start, size = self.offsets[region], self.offsets[region + 1] - self.offsets[region]
-        local = nodes - start
-        mask = self.rewired[nodes]
-        half = np.minimum(self.half_degree, (size - 1) // 2)  # a tiny region's ring has fewer hops
-        incoming = self.degree[nodes].astype(np.int64) - 2 * half  # edges rewired onto x, less those lost
-        parts = []
-        for d in range(1, self.half_degree + 1):
-            ring = d <= half
-            bit = 1 << (d - 1)
-            forward = local + d
-            forward[forward >= size] -= size[forward >= size]
-            forward += start
-            moved = np.flatnonzero(mask & bit)  # (x, x+d) was rewired to (x, j)
-            where = np.searchsorted(self.source[d - 1], nodes[moved])
-            forward[moved] = self.target[d - 1][where]
-            backward = local - d
-            backward[backward < 0] += size[backward < 0]
-            backward += start
-            lost = (self.rewired[backward] & bit) != 0  # (x-d, x) was rewired away from x
-            incoming += ring & lost
-            parts += [forward[ring], backward[ring & ~lost]]
-        has = np.flatnonzero(incoming > 0)
-        first = np.searchsorted(self.target_sorted, nodes[has])
-        parts.append(self.source_by_target[_ranges(first, first + incoming[has])].astype(np.int64))
-        return np.concatenate(parts)
+        out = np.empty(int(self.degree[nodes].sum(dtype=np.int64)), np.int64)
+        (fill or fill_neighbours)(
+            nodes,
+            self.offsets,
+            self.half_degree,
+            self.degree,
+            self.rewired,
+            self.hop_start,
+            self.source,
+            self.target,
+            self.target_sorted,
+            self.source_by_target,
+            out,
+        )
+        return out
 
     def nbytes(self) -> int:
-        arrays = [*self.source, *self.target, self.target_sorted, self.source_by_target]
+        arrays = [self.source, self.target, self.target_sorted, self.source_by_target]
         return int(sum(a.nbytes for a in arrays) + self.degree.nbytes + self.rewired.nbytes)
 
 
-def _ranges(first: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(first[i], last[i])`` for every i."""
-    lengths = last - first
-    total = int(lengths.sum())
-    if total == 0:
-        return np.zeros(0, np.intp)
-    keep = lengths > 0
-    first, lengths = first[keep], lengths[keep]
-    steps = np.ones(total, np.intp)
-    starts = np.cumsum(lengths) - lengths
-    steps[0] = first[0]
-    steps[starts[1:]] = first[1:] - (first[:-1] + lengths[:-1] - 1)
-    return np.cumsum(steps)
+def fill_neighbours(
+    nodes,
+    offsets,
+    half_degree,
+    degree,
+    rewired,
+    hop_start,
+    source,
+    target,
+    target_sorted,
+    source_by_target,
+    out,
+) -> int:
+    """Write the neighbours of every row of ``nodes`` into ``out`` (one after another); return how many.
+
+    Row x of a region of n rows starting at s, local l = x - s, has per hop d <= h = min(half_degree,
+    (n - 1) // 2) its ring edge forward, to s + (l + d) mod n or, if rewired (bit d-1 of ``rewired[x]``),
+    to that edge's new end; and backward, from s + (l - d) mod n unless that edge was rewired away. The
+    edges rewired onto x (``degree[x]`` less the ring edges it kept) come from ``source_by_target``.
+    A multigraph: an edge rewired onto an existing one is listed twice. Plain Python here; compiled by
+    ``kernels.py`` for the vectorized engine.
+    """
+    k = 0
+    for x in nodes:
+        r = np.searchsorted(offsets, x, side="right") - 1
+        start, size = offsets[r], offsets[r + 1] - offsets[r]
+        local = x - start
+        half = min(half_degree, (size - 1) // 2)  # a tiny region's ring has fewer hops
+        incoming = np.int64(degree[x]) - 2 * half  # edges rewired onto x, less the ring edges it lost
+        for d in range(1, half + 1):
+            bit = 1 << (d - 1)
+            if rewired[x] & bit:  # (x, x+d) was rewired to (x, j)
+                first = hop_start[d - 1]
+                out[k] = target[first + np.searchsorted(source[first : hop_start[d]], x)]
+            else:
+                out[k] = start + (local + d if local + d < size else local + d - size)
+            k += 1
+            back = start + (local - d if local >= d else local - d + size)
+            if rewired[back] & bit:  # (x-d, x) was rewired away from x
+                incoming += 1
+            else:
+                out[k] = back
+                k += 1
+        if incoming > 0:
+            first = np.searchsorted(target_sorted, x)
+            for e in range(first, first + incoming):
+                out[k] = source_by_target[e]
+                k += 1
+    return k

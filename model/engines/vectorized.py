@@ -55,7 +55,10 @@ class VectorizedEngine:
             opened = opened[self.has_graph[c.region_of(opened)]]
         for lo in range(0, opened.size, UPDATE_BLOCK):
             # a typed increment keeps ufunc.at on its fast path (a Python int is 80x slower)
-            np.add.at(self.neighbour_count, network.neighbours(opened[lo : lo + UPDATE_BLOCK]), np.uint16(1))
+            nodes = opened[lo : lo + UPDATE_BLOCK]
+            np.add.at(
+                self.neighbour_count, network.neighbours(nodes, self.kernels.fill_neighbours), np.uint16(1)
+            )
         self.build_networks(view.live)
 
     def build_networks(self, regions: np.ndarray) -> None:

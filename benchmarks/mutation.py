@@ -45,6 +45,7 @@ TARGETS = (
     "model/context.py",
     "model/engines/agents.py",
     "model/engines/vectorized.py",
+    "model/network.py",
 )
 TESTS = (
     "tests/test_rules.py",
@@ -54,6 +55,8 @@ TESTS = (
     "tests/test_engines_agree.py::test_neighbour_counts_kept_up_to_date_equal_a_recount",
     "tests/test_engines_agree.py::test_variants_are_the_same_run_in_both_engines",
     "tests/test_engines_agree.py::test_no_network_is_built_when_no_one_reads_it",
+    "tests/test_engines_agree.py::test_region_graphs_list_the_same_neighbours_as_each_small_world",
+    "tests/test_network.py",
     "tests/test_conservation.py",
 )
 COPY = ("model", "tests", "scenarios", "pyproject.toml")

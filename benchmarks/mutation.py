@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -126,11 +127,16 @@ class _Collector(ast.NodeVisitor):
         super().generic_visit(node)
 
 
-def _mutate(node: ast.AST, kind: str) -> None:
-    """Apply ``kind`` to ``node`` in place."""
-    if kind == "operator":
-        node.op = SWAPS[type(node.op)]()
-    elif kind == "boolean":
+def _mutate(node: ast.AST, kind: str) -> Callable[[], None]:
+    """Apply ``kind`` to ``node`` in place; return what undoes it."""
+    saved_class, saved = node.__class__, dict(node.__dict__)
+
+    def undo() -> None:
+        node.__class__ = saved_class
+        node.__dict__.clear()
+        node.__dict__.update(saved)
+
+    if kind in ("operator", "boolean"):
         node.op = SWAPS[type(node.op)]()
     elif kind == "comparison":
         node.ops = [SWAPS[type(node.ops[0])]()]
@@ -147,28 +153,30 @@ def _mutate(node: ast.AST, kind: str) -> None:
         node.__class__ = ast.Pass
         for field in list(node._fields):
             delattr(node, field)
+    return undo
 
 
-def mutants(files: tuple[str, ...] = TARGETS) -> list[tuple[Mutant, str]]:
-    """Every mutant of ``files``: (description, mutated source)."""
+def mutants(files: tuple[str, ...] = TARGETS, sources: bool = True) -> list[tuple[Mutant, str | None]]:
+    """Every mutant of ``files``: (description, mutated source, or None without ``sources``).
+
+    Each file is parsed once; every mutation is applied to its tree, written out and undone.
+    """
     out = []
     for file in files:
         source = (ROOT / file).read_text()
         lines = source.splitlines()
-        sites = _Collector()
-        sites.visit(ast.parse(source))
-        for k, (_, kind) in enumerate(sites.sites):
-            tree = ast.parse(source)
-            collector = _Collector()
-            collector.visit(tree)
-            node = collector.sites[k][0]
+        tree = ast.parse(source)
+        collector = _Collector()
+        collector.visit(tree)
+        for node, kind in collector.sites:
             line = node.lineno
             before = ast.unparse(node)
-            _mutate(node, kind)
+            undo = _mutate(node, kind)
             after = "pass" if kind == "statement" else ast.unparse(node)
             if kind == "not":
                 after = after.replace("+", "", 1)
-            mutated = ast.unparse(tree)
+            mutated = ast.unparse(tree) if sources else None
+            undo()
             out.append(
                 (
                     Mutant(file, line, kind, lines[line - 1].strip()[:100], f"{before[:60]} -> {after[:60]}"),

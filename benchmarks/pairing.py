@@ -212,6 +212,27 @@ def markdown(results: dict[str, Any]) -> str:
         "more residents still to win, so a lever in one region moves the others a little: the 'after' "
         "column of the untouched regions measures how much.",
     ]
+    for lever, region in TOUCHED.items():
+        on, off = (results["runs"][label][lever][region] for label in ("after", "after, no channel"))
+        if on["identical"] or off["identical"] or abs(off["effect"]) <= abs(on["effect"]):
+            continue
+        growth, explained = off["ratio"] / max(on["ratio"], 1e-12), off["floor"] / max(on["floor"], 1e-12)
+        why = (
+            "Its paired variance grows with the effect, as the independent-agents ratio does "
+            f"({off['floor']:.3f} against {on['floor']:.3f}), while the unpaired variance barely changes "
+            f"({off['unpaired']:.3g} against {on['unpaired']:.3g}); so there the ratio is higher without the "
+            f"channel ({off['ratio']:.3f} against {on['ratio']:.3f})."
+            if growth <= 2 * explained
+            else f"Its ratio rises more ({on['ratio']:.3f} to {off['ratio']:.3f}) than the larger effect "
+            f"explains (independent agents {on['floor']:.3f} to {off['floor']:.3f}): the knock-on of the "
+            "change in that region is not separated here."
+        )
+        lines += [
+            "",
+            f"Without the channel, {lever} moves {region} more ({off['effect']:,.0f} residents against "
+            f"{on['effect']:,.0f}): no bank moves budget between regions as the lever changes their "
+            f"adoption. {why}",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -115,10 +115,6 @@ class SmallWorld:
             lists[j].append(i)
         return lists
 
-    def nbytes(self) -> int:
-        arrays = (self.source, self.hop, self.target, self.degree, self.target_sorted, self.source_by_target)
-        return int(sum(a.nbytes for a in arrays if a is not None))
-
 
 class RegionGraphs:
     """The small-world graphs of several regions as one graph over the rows of a population array.

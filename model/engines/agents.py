@@ -44,10 +44,6 @@ class Citizen(mesa.Agent):
         self.neighbours: list[Citizen] = []
         self.network_share = 0.0
 
-    @property
-    def holds_wallet(self) -> bool:
-        return self.wallets != 0
-
     def observe(self) -> None:
         """Share of neighbours holding a wallet, read before anyone moves (synchronous update)."""
         if self.neighbours:

@@ -67,14 +67,13 @@ class Bank(mesa.Agent):
     def step(self) -> None:
         model = self.model
         self.live = on(self.joins, model.week_end)
-        live_regions = np.array([g.live for g in model.governments])
         if self.allocation == "population":
             spread = rules.allocate_by_population(
-                self.sign_ups(), model.populations, live_regions, model.populations.sum()
+                self.sign_ups(), model.populations, model.live_regions, model.populations.sum()
             )
         else:
             adopted = model.shares["adopted_share"]
-            spread = rules.allocate_budget(self.sign_ups(), model.populations, adopted, live_regions)
+            spread = rules.allocate_budget(self.sign_ups(), model.populations, adopted, model.live_regions)
         self.push = spread / model.populations
 
 

@@ -144,6 +144,7 @@ class EcnyModel(mesa.Model):
         self.shares = {name: np.zeros(regions) for name in metrics.SHARES}
         self.tally = Tally.zeros(regions, len(self.banks))
         self.banks_live = np.zeros(len(self.banks), np.bool_)
+        self.live_regions = np.zeros(regions, np.bool_)  # the governments' pilots live this step
         compiled = self.engine_name == "vectorized"
         b, k = self.behaviour.params(), decision_keys(self.keys, self.bank_ids, compiled)
         self.engine: Engine = (
@@ -163,7 +164,7 @@ class EcnyModel(mesa.Model):
         launch = _when(s.app.launch)
         programme = np.array([g.programme_yuan for g in self.governments])
         return Institutions(
-            live=np.array([g.live for g in self.governments], np.bool_),
+            live=self.live_regions,
             coverage=np.array([g.coverage for g in self.governments], np.float64),
             bank_live=np.array([bank.live for bank in self.banks], np.bool_),
             reach=np.array([bank.reach for bank in self.banks], np.float64),
@@ -187,6 +188,7 @@ class EcnyModel(mesa.Model):
         week_start = self.week_end - timedelta(days=self.step_days - 1)
         for government in self.governments:
             government.step()
+        self.live_regions = np.array([g.live for g in self.governments], np.bool_)
         for bank in self.banks:
             bank.step()
         now = self.institutions()

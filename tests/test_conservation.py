@@ -229,6 +229,29 @@ def test_the_steps_own_counts_are_this_steps(engine):
     assert payers.sum() > 0 and (payers <= model.tally.engaged).all()
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_holders_by_group_are_counted_from_the_agents(engine):
+    """Residents with a wallet by age group, at the last step, are the holders of that group among the
+    agents; and each partition (age, urban or rural, income quintile) adds up to all holders."""
+    trace = traced_run("baseline", engine)
+    ts, model = trace.timeseries, trace.model
+    c, end = model.citizens, ts["date"].max()
+    national = ts[ts["region"].eq("national") & ts["date"].eq(end)].set_index("metric")["value"]
+    held = trace.wallets[-1] != 0
+    for k, group in enumerate(("age_15_34", "age_35_59", "age_60_plus")):
+        mine = held & (np.asarray(c.age_group) == k)
+        agents = (
+            np.bincount(region_of(model), weights=mine, minlength=len(model.region_names)) * c.weight
+        ).sum()
+        assert national[f"citizens_with_wallet:{group}"] == pytest.approx(agents, rel=1e-12)
+    holders = national["citizens_with_wallet"]
+    for partition in (("age_",), ("urban", "rural"), ("income_q",)):
+        parts = national[
+            [m for m in national.index if m.startswith(tuple(f"citizens_with_wallet:{p}" for p in partition))]
+        ]
+        assert len(parts) >= 2 and parts.sum() == pytest.approx(holders, rel=1e-12)
+
+
 def test_lottery_wallets_opened_are_new_holders(baseline_trace):
     """A lottery's wallets opened are residents who held none: at every draw, in its region, no more than
     the rise in residents with a wallet over that step (after the app too, where entering is registering)."""

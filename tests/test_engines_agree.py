@@ -62,8 +62,10 @@ def test_every_shipped_scenario_is_the_same_run_in_both_engines(name):
         {"pilot__whitelist_share": 0.05, "run__end": "2023-06-30"},  # white lists, waves 3 and 4 mid-run
         {"behaviour__pushed_engagement": 0.3, "behaviour__wom_mixing": 0.5},  # dormant openings, mixing
         {"behaviour__word_of_mouth": 0.0},  # no network at all
+        # a sparse, much rewired graph: many citizens with one neighbour, or none
+        {"behaviour__network_degree": 2, "behaviour__network_rewiring": 0.6, "behaviour__word_of_mouth": 0.3},
     ],
-    ids=["whitelist", "pushed_mixed", "no_network"],
+    ids=["whitelist", "pushed_mixed", "no_network", "sparse_network"],
 )
 def test_variants_are_the_same_run_in_both_engines(overrides):
     _assert_same_run("baseline", seed=11, **overrides)
@@ -87,6 +89,36 @@ def test_no_network_is_built_when_no_one_reads_it(overrides):
     arrays = engine.citizens.nbytes() + engine.businesses.nbytes()
     index = engine.whitelisted_rows.nbytes + engine.whitelisted_region.nbytes
     assert not engine.uses_network and engine.memory_bytes() == arrays + index
+
+
+def _arrays_held(obj, seen: dict[int, np.ndarray]) -> None:
+    """Every numpy array reachable from ``obj`` through the model package's own objects, namedtuples,
+    lists, tuples and dicts (not through Mesa agents, which lead back to the whole model)."""
+    if isinstance(obj, np.ndarray):
+        seen.setdefault(id(obj), obj)
+    elif isinstance(obj, list | tuple | set):
+        for item in obj:
+            _arrays_held(item, seen)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            _arrays_held(item, seen)
+    elif type(obj).__module__.startswith("model.") and hasattr(obj, "__dict__"):
+        if not isinstance(obj, EcnyModel) and "mesa" not in str(type(obj).__mro__):
+            for item in vars(obj).values():
+                _arrays_held(item, seen)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_an_engines_memory_is_the_arrays_it_holds(engine):
+    """``memory_bytes`` (the benchmarks' bytes per citizen) counts every array of the engine that grows with
+    the agents or the graph, and nothing it does not hold."""
+    model = EcnyModel(scenario(), seed=2, scale=2e4, engine=engine)
+    if engine == "vectorized":
+        model.engine.build_networks(np.ones(len(model.region_names), np.bool_))
+    seen: dict[int, np.ndarray] = {}
+    _arrays_held(model.engine, seen)
+    large = sum(a.nbytes for a in seen.values() if a.size >= 1000)
+    assert large > 0 and large <= model.engine.memory_bytes() <= sum(a.nbytes for a in seen.values())
 
 
 def test_neighbour_counts_kept_up_to_date_equal_a_recount():
@@ -132,7 +164,7 @@ def test_results_plots_and_command_line_are_the_same_whatever_the_engine(tmp_pat
     pd.testing.assert_frame_equal(frames["agents"], frames["vectorized"], check_exact=True)
 
 
-@pytest.mark.parametrize("degree", [2, 8, 20, 64])
+@pytest.mark.parametrize("degree", [2, 8, 18, 20, 64])  # 18: 9 hops, a hop mask of 16 bits
 @pytest.mark.parametrize("rewiring", [0.0, 0.1, 1.0])
 def test_region_graphs_list_the_same_neighbours_as_each_small_world(degree, rewiring):
     """The vectorized engine's one graph over many regions, tiny ones included, is their union."""

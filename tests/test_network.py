@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.network import SmallWorld
+from model.network import RegionGraphs, SmallWorld
 
 SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 100, 1_000]
 DEGREES = [2, 4, 8, 64]
@@ -99,3 +99,12 @@ def test_the_same_stream_builds_the_same_graph():
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
     c = SmallWorld.build(500, 8, 0.2, np.random.default_rng(10))
     assert not np.array_equal(a.target, c.target)
+
+
+@pytest.mark.parametrize(
+    ("half_degree", "bits"), [(1, 8), (4, 8), (8, 8), (9, 16), (16, 16), (17, 32), (32, 32)]
+)
+def test_the_hop_mask_has_a_bit_per_hop_in_the_fewest_bytes(half_degree, bits):
+    """Per citizen, one bit for each hop d whose ring edge was rewired: uint8 up to 8 hops, then 16, 32."""
+    graphs = RegionGraphs(np.array([0, 10]), half_degree)
+    assert graphs.rewired.dtype == np.dtype(f"uint{bits}")

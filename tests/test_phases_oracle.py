@@ -332,19 +332,22 @@ def test_every_step_is_what_the_rules_and_draws_say(name, overrides):
 
 def test_a_lottery_is_what_its_rules_and_draws_say():
     """Entrants draw against the entry probability; the lowest priorities win the envelopes; winners redeem
-    (opening a wallet if need be) and pay; losers open one with lottery_entrant_adoption."""
+    (opening a wallet if need be, waking if dormant) and pay; losers open one with
+    lottery_entrant_adoption."""
     # no dormancy: the week's later engagement phase may otherwise put a redeemer to sleep at once
     s = scenario(pilot__whitelist_share=0.0, behaviour__dormancy_rate=0.0)
     model = EcnyModel(s, seed=21, scale=1e4, engine="vectorized")
     b, keys, c = model.behaviour, model.keys, model.citizens
     r = model.region_names.index("Shenzhen")
-    lottery = next(lot for lot in s.incentives.lotteries if lot.region == "Shenzhen")
+    # June 2021's, when earlier lotteries have left holders to wake
+    lottery = next(lot for lot in s.incentives.lotteries if lot.region == "Shenzhen" and lot.start.month == 6)
     while model.dates[model.steps] < lottery.start:
         model.step()
+    weight, rows = c.weight[r], np.arange(c.offsets[r], c.offsets[r + 1])
+    c.engaged[rows] = False  # every holder dormant: a redeeming winner must wake
     before = c.wallets.copy()
     week_end = model.dates[model.steps]
     day, name = draws.day_number(week_end), f"Shenzhen:{lottery.start.isoformat()}"
-    weight, rows = c.weight[r], np.arange(c.offsets[r], c.offsets[r + 1])
     residents = rows.size * weight
     words = {int(i): _word(model, r, i - c.offsets[r], day) for i in rows}
     entered = [
@@ -379,6 +382,48 @@ def test_a_lottery_is_what_its_rules_and_draws_say():
     newly = {int(i) for i in np.flatnonzero((before == 0) & (c.wallets != 0))}
     assert {i for i in redeemed | curious if before[i] == 0} <= newly
     assert len(curious) > 0 and len(redeemed) > 0 and len(winners) < len(entered)
+    assert any(before[i] != 0 for i in redeemed)  # some redeemers were dormant holders
+
+
+def test_a_lottery_in_the_last_region_of_the_data_draws_among_its_residents():
+    """The last region's rows end the arrays: its lottery reads its own rows and no further."""
+    last = "Xinjiang"
+    s = scenario(
+        pilot__region_start={last: "2021-01-01"},
+        incentives__lotteries=[
+            {
+                "region": last,
+                "start": "2021-03-01",
+                "end": "2021-03-07",
+                "budget_yuan": 2e7,
+                "envelope_yuan": 200,
+            }
+        ],
+        run__end="2021-03-31",
+    )
+    model = EcnyModel(s, seed=5, scale=1e5, engine="vectorized").run()
+    r = model.region_names.index(last)
+    assert r == len(model.region_names) - 1
+    (_, region, outcome), *others = model.lottery_records
+    assert region == r and not others
+    residents = model.citizens.counts[r] * model.citizens.weight[r]
+    assert 0 < outcome.winners < outcome.registrations <= residents
+
+
+def test_with_no_bank_live_a_lottery_opens_no_wallet():
+    """A wallet opens at a live operator: with none live, nobody opens one (winners who hold one redeem)."""
+    s = scenario(pilot__whitelist_share=0.0)
+    model = EcnyModel(s, seed=21, scale=1e4, engine="vectorized")
+    lottery = next(lot for lot in s.incentives.lotteries if lot.region == "Shenzhen" and lot.start.month == 6)
+    while model.dates[model.steps] < lottery.start:
+        model.step()
+    for bank in model.banks:  # every operator gone before the draw
+        bank.joins = None
+    before = model.citizens.wallets.copy()
+    model.step()
+    outcome = model.lottery_records[-1][2]
+    assert outcome.winners > outcome.redeemed > 0 and outcome.wallets_opened == 0
+    np.testing.assert_array_equal(model.citizens.wallets, before)
 
 
 def test_once_the_app_is_out_every_lottery_entrant_sets_up_an_app_wallet():

@@ -74,12 +74,12 @@ POINTS = {
     rules.personal_balances: dict(retail_yuan=1e6, wages_yuan=2e5, dormant=3e4, interest=0.01),
     rules.corporate_balances: dict(business_yuan_per_week=5e7, interest=0.01),
 }
-# inputs a rule reads whose effect the rule's documented form makes zero at any point (none today)
+# inputs a rule's output does not fall with (a flag: True does not lower it)
 NON_DECREASING = {
     rules.open_wallet_rate: set(POINTS[rules.open_wallet_rate]),
     rules.merchant_accept_rate: set(POINTS[rules.merchant_accept_rate]),
     rules.whitelist_rate: {"habit"},
-    rules.app_wallet_rate: {"habit", "app_share", "interest"},
+    rules.app_wallet_rate: {"habit", "app_share", "interoperable", "interest"},
     rules.corporate_wallet_rate: set(POINTS[rules.corporate_wallet_rate]),
     rules.b2b_rate: set(POINTS[rules.b2b_rate]),
     rules.personal_balances: set(POINTS[rules.personal_balances]),
@@ -87,6 +87,8 @@ NON_DECREASING = {
     rules.organic_wallet_rate: set(POINTS[rules.organic_wallet_rate]),
     rules.wake_rate: set(POINTS[rules.wake_rate]),
     rules.ecny_payment_share: set(POINTS[rules.ecny_payment_share]),
+    rules.ecny_payments: set(POINTS[rules.ecny_payments]),
+    rules.pays_probability: set(POINTS[rules.pays_probability]),
 }
 
 
@@ -113,8 +115,9 @@ def test_every_input_of_a_rule_moves_its_output(rule):
     for name, value in point.items():
         moved = _call(rule, {**point, name: _moved(value)}, BASE)
         assert moved != base, f"{rule.__name__} ignores its input {name}"
-        if name in NON_DECREASING.get(rule, ()) and not isinstance(value, bool):
-            assert moved > base, f"{rule.__name__} falls as {name} rises"
+        if name in NON_DECREASING.get(rule, ()):
+            rises = moved > base if not isinstance(value, bool) else (base > moved) == value
+            assert rises, f"{rule.__name__} falls as {name} rises"
     recorder = Reads(BASE)
     _call(rule, point, recorder)
     for name in recorder.names:

@@ -3,8 +3,8 @@
 Every mutant is one small change to one line of ``TARGETS`` (generated from the syntax tree, not chosen by
 hand): an arithmetic operator swapped (+ -, * /), a comparison loosened or flipped (< <=, > >=, == !=),
 a boolean operator swapped (and or), a ``not`` dropped, True and False swapped, a number changed (n to n + 1,
-x to 2x), an augmented assignment's operand changed, or a statement removed (an assignment, a call or an
-augmented assignment: "what a decision changes"). Each mutant runs the engine test set ``TESTS`` in a
+x to 2x, named by its column), an augmented assignment's operand changed, or a statement removed (an
+assignment, a call or an augmented assignment: "what a decision changes"); type annotations are left alone. Each mutant runs the engine test set ``TESTS`` in a
 copy of the tree; a failing test kills it. Survivors are listed for review: some are equivalent mutants
 (a change no behaviour can show), the others are gaps in the tests. The equivalent ones are declared, each
 with its reason, in ``equivalent_mutants.toml``; the score is killed / (run - equivalent survivors), the
@@ -57,6 +57,7 @@ TESTS = (
     "tests/test_engines_agree.py::test_variants_are_the_same_run_in_both_engines",
     "tests/test_engines_agree.py::test_no_network_is_built_when_no_one_reads_it",
     "tests/test_engines_agree.py::test_region_graphs_list_the_same_neighbours_as_each_small_world",
+    "tests/test_engines_agree.py::test_an_engines_memory_is_the_arrays_it_holds",
     "tests/test_network.py",
     "tests/test_conservation.py",
 )
@@ -107,6 +108,12 @@ class _Collector(ast.NodeVisitor):
         for child in body:
             self.visit(child)
         self.in_function -= 1
+
+    def visit_AnnAssign(self, node):
+        """An annotated assignment: its value may be mutated or the statement removed, not its type."""
+        if self.in_function and node.value is not None:
+            self.sites.append((node, "statement"))
+            self.visit(node.value)
 
     def generic_visit(self, node):
         if self.in_function:
@@ -177,12 +184,10 @@ def mutants(files: tuple[str, ...] = TARGETS, sources: bool = True) -> list[tupl
                 after = after.replace("+", "", 1)
             mutated = ast.unparse(tree) if sources else None
             undo()
-            out.append(
-                (
-                    Mutant(file, line, kind, lines[line - 1].strip()[:100], f"{before[:60]} -> {after[:60]}"),
-                    mutated,
-                )
-            )
+            change = f"{before[:60]} -> {after[:60]}"
+            if kind == "constant":  # "1 -> 2" alone can stand for several places on a line
+                change += f" (column {node.col_offset})"
+            out.append((Mutant(file, line, kind, lines[line - 1].strip()[:100], change), mutated))
     return out
 
 

@@ -1,15 +1,15 @@
 """Mutation testing of the rules and the engines: ``python -m benchmarks.mutation`` writes MUTATION.md.
 
 Every mutant is one small change to one line of ``TARGETS`` (generated from the syntax tree, not chosen by
-hand): an arithmetic operator swapped (+ -, * /), a comparison loosened or flipped (< <=, > >=, == !=),
-a boolean operator swapped (and or), a ``not`` dropped, True and False swapped, a number changed (n to n + 1,
+hand): an arithmetic operator swapped (+ -, * /), a comparison loosened or flipped (< <=, > >=, == !=), a
+boolean operator swapped (and or), a ``not`` dropped, True and False swapped, a number changed (n to n + 1,
 x to 2x, named by its column), an augmented assignment's operand changed, or a statement removed (an
-assignment, a call or an augmented assignment: "what a decision changes"); type annotations are left alone. Each mutant runs the engine test set ``TESTS`` in a
-copy of the tree; a failing test kills it. Survivors are listed for review: some are equivalent mutants
-(a change no behaviour can show), the others are gaps in the tests. The equivalent ones are declared, each
-with its reason, in ``equivalent_mutants.toml``; the score is killed / (run - equivalent survivors), the
-usual definition, and the raw share killed is reported beside it. A declared mutant that a test kills is
-reported as a wrong declaration.
+assignment, a call or an augmented assignment: "what a decision changes"); type annotations are left alone.
+Each mutant runs the engine test set ``TESTS`` in a copy of the tree; a failing test kills it. Survivors are
+listed for review: some are equivalent mutants (a change no behaviour can show), the others are gaps in the
+tests. The equivalent ones are declared, each with its reason, in ``equivalent_mutants.toml``; the score is
+killed / (run - equivalent survivors), the usual definition, and the raw share killed is reported beside it.
+A declared mutant that a test kills is reported as a wrong declaration.
 
 Mutants run with ``NUMBA_DISABLE_JIT=1``: the vectorized engine then runs the same phases as plain Python
 (compiling every mutant would take a minute each); the equality of the compiled and the Python phases is
@@ -272,6 +272,14 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 shutil.copy2(src, folder / name)
         workdirs.append(folder)
+    # the unmutated tree must pass the tests, or every mutant would count as killed
+    control = Mutant(TARGETS[0], 0, "none", "", "unmutated")
+    control = run_one(control, (ROOT / TARGETS[0]).read_text(), workdirs[0], args.timeout)
+    if control.status != "survived":
+        for folder in workdirs:
+            shutil.rmtree(folder, ignore_errors=True)
+        print(f"the unmutated tree fails the tests ({control.failed or 'see pytest'}): nothing to measure")
+        return 1
     started = time.perf_counter()
     results: list[Mutant] = []
     free: queue.Queue[Path] = queue.Queue()

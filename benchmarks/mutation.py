@@ -202,7 +202,7 @@ def classify(results: list[Mutant], declared: dict[tuple[str, str, str], str]) -
     wrong = []
     for m in results:
         if (m.file, m.before, m.after) in declared:
-            if m.status == "survived":
+            if m.status in ("survived", "equivalent"):
                 m.status = "equivalent"
             else:
                 wrong.append(f"{m.file}:{m.line} `{m.after}` is declared equivalent but was {m.status}")
@@ -253,10 +253,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per mutant")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="run again only the survivors of the last report (mutation.json), after new tests; the others "
+        "keep their status",
+    )
     args = parser.parse_args(argv)
     everything = mutants()
     chosen = everything
-    if args.sample and args.sample < len(everything):
+    earlier: list[Mutant] = []
+    if args.survivors:
+        earlier = [Mutant(**r) for r in json.loads((HERE / "mutation.json").read_text())["results"]]
+        again = {(m.file, m.line, m.before, m.after) for m in earlier if m.status == "survived"}
+        chosen = [(m, source) for m, source in everything if (m.file, m.line, m.before, m.after) in again]
+        earlier = [m for m in earlier if m.status != "survived"]
+    elif args.sample and args.sample < len(everything):
         chosen = random.Random(args.seed).sample(everything, args.sample)
     if args.list:
         for mutant, _ in chosen:
@@ -302,11 +314,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for folder in workdirs:
             shutil.rmtree(folder, ignore_errors=True)
+    results = earlier + results
     wrong = classify(results, equivalent())
     report = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "mutants_generated": len(everything),
         "mutants_run": len(results),
+        "survivors_run_again": len(chosen) if args.survivors else 0,
         "seconds": time.perf_counter() - started,
         "tests": list(TESTS),
         "results": [asdict(m) for m in results],
@@ -333,6 +347,14 @@ def markdown(report: dict) -> str:
         f"{report['mutants_generated']} generated over {', '.join(f'`{t}`' for t in TARGETS)}, each run "
         f"against {len(report['tests'])} test files or tests in {report['seconds'] / 60:.0f} minutes.",
         "",
+    ]
+    if report.get("survivors_run_again"):
+        lines += [
+            f"The last {report['survivors_run_again']} of them are the survivors of an earlier run of this "
+            "sample, run again after new tests (`--survivors`); the others keep that run's status.",
+            "",
+        ]
+    lines += [
         f"**Score: {killed} killed of {killable} killable, {100 * killed / max(killable, 1):.1f}%** "
         f"({len(rows) - killable} equivalent mutants, declared with their reasons in "
         f"`benchmarks/equivalent_mutants.toml`, are left out; raw: {killed} of {len(rows)}, "

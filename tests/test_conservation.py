@@ -231,15 +231,17 @@ def test_the_steps_own_counts_are_this_steps(engine):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_holders_by_group_are_counted_from_the_agents(engine):
-    """Residents with a wallet by age group, at the last step, are the holders of that group among the
-    agents; and each partition (age, urban or rural, income quintile) adds up to all holders."""
+    """Residents with a wallet by age group and urban, at the last step, are the holders of that group among
+    the agents; and each partition (age, urban or rural, income quintile) adds up to all holders."""
     trace = traced_run("baseline", engine)
     ts, model = trace.timeseries, trace.model
     c, end = model.citizens, ts["date"].max()
     national = ts[ts["region"].eq("national") & ts["date"].eq(end)].set_index("metric")["value"]
     held = trace.wallets[-1] != 0
-    for k, group in enumerate(("age_15_34", "age_35_59", "age_60_plus")):
-        mine = held & (np.asarray(c.age_group) == k)
+    age, urban = np.asarray(c.age_group), np.asarray(c.urban, dtype=bool)
+    groups = {"age_15_34": age == 0, "age_35_59": age == 1, "age_60_plus": age == 2, "urban": urban}
+    for group, members in groups.items():
+        mine = held & members
         agents = (
             np.bincount(region_of(model), weights=mine, minlength=len(model.region_names)) * c.weight
         ).sum()
@@ -250,6 +252,18 @@ def test_holders_by_group_are_counted_from_the_agents(engine):
             [m for m in national.index if m.startswith(tuple(f"citizens_with_wallet:{p}" for p in partition))]
         ]
         assert len(parts) >= 2 and parts.sum() == pytest.approx(holders, rel=1e-12)
+
+
+def test_no_app_wallet_before_the_app_and_every_business_banks_with_a_live_operator(baseline_trace):
+    """App wallets start with the public app (2022-01-04), lotteries before it included; and at the end
+    every business, in every region, has an acquiring bank that has joined."""
+    ts, model = baseline_trace.timeseries, baseline_trace.model
+    app = pivot(ts, "app_wallets_opened")["national"]
+    launch = pd.Timestamp(model.config.app.launch)
+    assert (app[app.index < launch] == 0).all() and app.iloc[-1] > 0
+    acquirer = np.asarray(model.businesses.acquirer)
+    live = np.array([bank.live for bank in model.banks])
+    assert (acquirer >= 0).all() and live[acquirer].all()
 
 
 def test_lottery_wallets_opened_are_new_holders(baseline_trace):

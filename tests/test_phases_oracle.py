@@ -386,7 +386,8 @@ def test_a_lottery_is_what_its_rules_and_draws_say():
 
 
 def test_a_lottery_in_the_last_region_of_the_data_draws_among_its_residents():
-    """The last region's rows end the arrays: its lottery reads its own rows and no further."""
+    """The last region's rows end the arrays: its lottery reads its own rows and no further, and its
+    businesses choose their banks like any other's."""
     last = "Xinjiang"
     s = scenario(
         pilot__region_start={last: "2021-01-01"},
@@ -408,6 +409,8 @@ def test_a_lottery_in_the_last_region_of_the_data_draws_among_its_residents():
     assert region == r and not others
     residents = model.citizens.counts[r] * model.citizens.weight[r]
     assert 0 < outcome.winners < outcome.registrations <= residents
+    firms = model.businesses.region_slice(r)
+    assert firms.stop > firms.start and (model.businesses.acquirer[firms] >= 0).all()
 
 
 def test_with_no_bank_live_a_lottery_opens_no_wallet():
@@ -441,5 +444,6 @@ def test_once_the_app_is_out_every_lottery_entrant_sets_up_an_app_wallet():
     sl = c.region_slice(r)
     registered = np.sum(c.app_wallet[sl] & ~app_before[sl]) * c.weight[r]
     assert outcome.registrations > 0
+    assert outcome.wallets_opened > 0  # registering opened the first wallet of entrants who had none
     # every entrant without one registered (and the ordinary app hazard may add a few)
     assert registered >= outcome.registrations - np.sum(app_before[sl]) * c.weight[r]

@@ -294,3 +294,10 @@ def test_dormancy_rate_is_its_equation():
     a, i = 0.4, 0.01
     expected = b.dormancy_rate * (1.0 - b.acceptance_retention * a) / (1.0 + b.interest_use * 100.0 * i)
     assert rules.dormancy_rate(a, i, b) == pytest.approx(expected)
+
+
+def test_a_public_body_adds_the_mandate_to_its_corporate_wallet_hazard():
+    """corporate_wallet_rate's public-body term is public_service_rate * mandate, no more."""
+    point = dict(acquirer_campaign=2.0, programme=3.0, mandate=0.5)
+    public, other = (rules.corporate_wallet_rate(**point, public_body=flag, b=BASE) for flag in (True, False))
+    assert public - other == pytest.approx(BASE.public_service_rate * 0.5, rel=1e-12)

@@ -148,14 +148,18 @@ class RegionGraphs:
         start = int(self.offsets[r])
         self.degree[start : start + graph.n] = graph.degree
         self.regions.add(r)
+        places = []  # where each of the region's edges goes in the stacked arrays, as they are now
         for d in range(1, graph.half_degree + 1):
             lo, hi = int(graph.hop_offsets[d - 1]), int(graph.hop_offsets[d])
             self.rewired[start + graph.source[lo:hi]] |= self.rewired.dtype.type(1 << (d - 1))
             first, last = int(self.hop_start[d - 1]), int(self.hop_start[d])
-            at = first + int(np.searchsorted(self.source[first:last], start))
-            self.source = np.insert(self.source, at, graph.source[lo:hi] + start)
-            self.target = np.insert(self.target, at, graph.target[lo:hi] + start)
-            self.hop_start[d:] += hi - lo
+            places.append(np.full(hi - lo, first + int(np.searchsorted(self.source[first:last], start))))
+        if places:  # one insertion for every hop: one copy of the stacked arrays, not one per hop
+            at = np.concatenate(places)
+            self.source = np.insert(self.source, at, graph.source[: at.size] + start)
+            self.target = np.insert(self.target, at, graph.target[: at.size] + start)
+            self.hop_start[1 : graph.half_degree + 1] += np.cumsum(np.diff(graph.hop_offsets))
+            self.hop_start[graph.half_degree + 1 :] += at.size
         at = int(np.searchsorted(self.target_sorted, start))
         self.target_sorted = np.insert(self.target_sorted, at, graph.target_sorted + start)
         self.source_by_target = np.insert(self.source_by_target, at, graph.source_by_target + start)

@@ -28,6 +28,12 @@ def region_of(model) -> np.ndarray:
     return np.repeat(np.arange(len(model.region_names)), np.diff(model.citizens.offsets))
 
 
+def residents(model, per_agent) -> np.ndarray:
+    """Residents per region that ``per_agent`` (a count or flag for every citizen agent) stands for."""
+    every = len(model.region_names)
+    return np.bincount(region_of(model), weights=per_agent, minlength=every) * model.citizens.weight
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_no_wallets_outside_live_regions_without_a_white_list(engine):
     trace = traced_run("baseline", engine, overrides=NO_WHITELIST)
@@ -107,13 +113,11 @@ def test_recorded_totals_are_consistent(engine):
     points = pivot(ts, "acceptance_scenarios")[regions].iloc[-1].to_numpy()
     assert np.all(points <= model.merchant_points_total[model.reported] * (1 + 1e-9))
     # the per-step totals agree with the wallets held by the agents themselves
-    weight = model.citizens.weight
     last = trace.wallets[-1]
-    every = len(model.region_names)
-    per_region = np.bincount(region_of(model), weights=(last != 0), minlength=every) * weight
+    per_region = residents(model, last != 0)
     np.testing.assert_allclose(holders[regions].iloc[-1].to_numpy(), per_region[model.reported], rtol=1e-12)
     counts = np.bitwise_count(last.astype(np.uint64)).astype(np.float64)
-    per_region = np.bincount(region_of(model), weights=counts, minlength=every) * weight
+    per_region = residents(model, counts)
     np.testing.assert_allclose(opened[regions].iloc[-1].to_numpy(), per_region[model.reported], rtol=1e-12)
 
 
@@ -195,10 +199,10 @@ def test_holders_and_engaged_holders_are_counted_from_the_agents(engine):
     """The last step's holders, engaged holders and lottery wallets agree with the agents' own state."""
     trace = traced_run("baseline", engine, overrides=LOTTERY_ONLY)
     ts, model = trace.timeseries, trace.model
-    every, regions = len(model.region_names), reported(model)
+    regions = reported(model)
     c = model.citizens
     engaged = np.asarray(c.engaged, dtype=bool) & (np.asarray(c.wallets) != 0)
-    per_region = np.bincount(region_of(model), weights=engaged, minlength=every) * c.weight
+    per_region = residents(model, engaged)
     last = pivot(ts, "engaged_holders")[regions].iloc[-1].to_numpy()
     assert last.sum() > 0
     np.testing.assert_allclose(last, per_region[model.reported], rtol=1e-12)
@@ -242,9 +246,7 @@ def test_holders_by_group_are_counted_from_the_agents(engine):
     groups = {"age_15_34": age == 0, "age_35_59": age == 1, "age_60_plus": age == 2, "urban": urban}
     for group, members in groups.items():
         mine = held & members
-        agents = (
-            np.bincount(region_of(model), weights=mine, minlength=len(model.region_names)) * c.weight
-        ).sum()
+        agents = residents(model, mine).sum()
         assert national[f"citizens_with_wallet:{group}"] == pytest.approx(agents, rel=1e-12)
     holders = national["citizens_with_wallet"]
     for partition in (("age_",), ("urban", "rural"), ("income_q",)):

@@ -165,7 +165,7 @@ class RegionGraphs:
         self.source_by_target = np.insert(self.source_by_target, at, graph.source_by_target + start)
 
     def neighbours(self, nodes: np.ndarray, fill=None) -> np.ndarray:
-        """``SmallWorld.neighbours`` for rows ``nodes`` of regions that have a graph (global row numbers).
+        """The neighbours (``SmallWorld.neighbour_lists``) of rows ``nodes`` of regions that have a graph.
 
         ``fill`` is ``fill_neighbours`` or its compiled form (the vectorized engine's kernel).
         """

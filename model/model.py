@@ -76,18 +76,33 @@ class EcnyModel(mesa.Model):
         self.populations = frame["population_2020"].to_numpy(np.float64)
         self.pilot_regions = (frame["wave"] != domain.NO_WAVE).to_numpy()
         full, nationwide = _when(s.pilot.olympic_full_pilot), _when(s.pilot.nationwide)
+        closed_end = _when(s.pilot.closed_tests_end)
         self.governments: list[LocalGovernment] = []
         for r, (row, start) in enumerate(zip(frame.itertuples(), horizon.region_starts(s), strict=True)):
-            olympic = row.wave == "olympic"
+            olympic, closed = row.wave == "olympic", row.wave == "1" and closed_end is not None
             province = _when(s.pilot.province_start.get(row.province, "never"))
+            # a region's merchants are all reachable from its full pilot; before it, only a share: the
+            # Olympic scenarios, and the first cities' closed tests (white-listed scenarios)
+            if olympic:
+                full_pilot, coverage = (
+                    horizon.earliest(full, province, nationwide),
+                    s.pilot.olympic_merchant_coverage,
+                )
+            elif closed:
+                full_pilot, coverage = (
+                    horizon.earliest(closed_end, province, nationwide),
+                    s.pilot.closed_merchant_coverage,
+                )
+            else:
+                full_pilot, coverage = start, 1.0
             self.governments.append(
                 LocalGovernment(
                     self,
                     r,
                     row.region,
                     start,
-                    horizon.earliest(full, province, nationwide) if olympic else start,
-                    s.pilot.olympic_merchant_coverage if olympic else 1.0,
+                    full_pilot,
+                    coverage,
                     [lot for lot in s.incentives.lotteries if lot.region == row.region],
                     [p for p in s.government.programmes if p.region == row.region],
                     [w for w in s.government.wages if w.region == row.region],

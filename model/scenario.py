@@ -57,6 +57,8 @@ class Pilot(Strict):
     waves: dict[str, When] = Field(description="go-live date of each wave, or 'never'")
     olympic_full_pilot: When = Field(description="Olympic-only regions become full pilots")
     olympic_merchant_coverage: Share = Field(description="merchants reachable before full pilot")
+    closed_tests_end: When = Field("never", description="the first pilot cities' closed tests end")
+    closed_merchant_coverage: Share = Field(1.0, description="merchants reachable in the closed tests")
     region_start: dict[str, When] = Field(default_factory=dict, description="per-region override")
     province_start: dict[str, When] = Field(
         default_factory=dict, description="every region of the province live by then (if not earlier)"

@@ -82,6 +82,7 @@ def test_unknown_key(tmp_path, body, key, allowed):
         ("[run]\nengine = 'turbo'\n", "run.engine", ["vectorized", "agents"]),
         ('[pilot]\nwaves = { "1" = "soon" }\n', "pilot.waves.1", ["date", "never"]),
         ("[pilot]\nolympic_full_pilot = 'later'\n", "pilot.olympic_full_pilot", ["date", "never"]),
+        ("[pilot]\nclosed_tests_end = 'autumn'\n", "pilot.closed_tests_end", ["date", "never"]),
         ("[banks]\noperator_count = 'two'\n", "banks.operator_count", ["a whole number"]),
         (
             "[banks.operators.ICBC]\nstaff_thousands = 'lots'\n",
@@ -217,6 +218,7 @@ def test_negative_budget(tmp_path, body, key):
             "pilot.olympic_merchant_coverage",
             "at least 0",
         ),
+        ("[pilot]\nclosed_merchant_coverage = 1.2\n", "pilot.closed_merchant_coverage", "at most 1"),
         ("[government]\npayroll_share = 2\n", "government.payroll_share", "at most 1"),
         (
             "[government]\npublic_service_acceptance = -1\n",

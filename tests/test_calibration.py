@@ -319,3 +319,19 @@ def test_calibrate_writes_the_fragment_and_the_ensemble_beside_it(tmp_path):
     assert beside.read_text() == (tmp_path / "cal" / "ensemble.csv").read_text()
     members = load_ensemble(beside, scenarios / "baseline.toml")
     assert set(members.keys) == {k for p in parameters.FREE for k in p.keys}
+
+
+def test_the_report_reads_every_target_as_calibration_and_validate_do():
+    """The report's runs keep their series, but their target values are ``objective.observe``'s: the
+    closed-pilot figures of 2020 from the finer cut run, not from the coarse run (where they are a few
+    agents)."""
+    from model.calibration import report
+
+    targets = [t for t in calibration_targets() if t.date <= date(2021, 6, 30)]
+    s = objective.at_horizon(BASELINE, targets, {"run.scale": 50_000})
+    dump = s.dump()
+    seen = report.evaluate_paths(dump, 7, 50_000, targets)
+    assert seen["values"] == objective.observe(dump, 7, 50_000, targets)
+    coarse = objective.observe(dump, 7, 50_000, [t for t in targets if t.date.year == 2021])
+    assert {k: seen["values"][k] for k in coarse} == coarse
+    assert "personal_wallets_opened" in seen["series"]

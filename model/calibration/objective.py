@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .. import horizon
 from ..errors import ScenarioWarning
@@ -132,9 +133,16 @@ def values_per_seed(
     return out
 
 
-def observe(scenario: dict[str, Any], seed: int, scale: float, targets: list[Target]) -> dict[str, float]:
+def observe(
+    scenario: dict[str, Any],
+    seed: int,
+    scale: float,
+    targets: list[Target],
+    frame: pd.DataFrame | None = None,
+) -> dict[str, float]:
     """The model's value of each target in one replication: the one observation that calibration,
-    ``validate`` and the report share.
+    ``validate`` and the report share. ``frame``: the run of ``scenario`` with ``seed`` at ``scale``, if
+    the caller has it already (the report keeps its series); otherwise it is run here.
 
     The closed-pilot figures (dated up to ``CLOSED_PILOT_END``) are read from a second run of the same
     scenario and seed at the finer of ``scale`` and ``CLOSED_PILOT_SCALE``, cut at their date: the closed
@@ -145,7 +153,9 @@ def observe(scenario: dict[str, Any], seed: int, scale: float, targets: list[Tar
     late = [t for t in targets if t.date > CLOSED_PILOT_END]
     early = [t for t in targets if t.date <= CLOSED_PILOT_END]
     full = Scenario.model_validate(scenario)
-    values = read_values(simulate(full, seed, scale=scale), late) if late else {}
+    if late and frame is None:
+        frame = simulate(full, seed, scale=scale)
+    values = read_values(frame, late) if late else {}
     if early:
         cut = horizon.cut(full, horizon_end(early, full.run.start, full.run.step_days))
         frame = simulate(cut, seed, scale=min(scale, CLOSED_PILOT_SCALE))

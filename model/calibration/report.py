@@ -19,7 +19,7 @@ from ..streams import replication_seeds
 from . import figures, identifiability, objective, validate
 from .objective import Problem
 from .parameters import FIXED
-from .targets import BAND, CHECKS, SHARE_WITHIN, TOLERANCE, Target, read_values
+from .targets import BAND, CHECKS, SHARE_WITHIN, TOLERANCE, Target
 
 SERIES = (
     "personal_wallets_opened",
@@ -33,12 +33,13 @@ MID, END = "2021-06-30", "2021-12-31"
 
 
 def evaluate_paths(scenario: dict[str, Any], seed: int, scale: float, targets: list[Target]) -> dict:
-    """One run: the targets' values and the national series of ``SERIES`` and ``wallets_at:*``."""
+    """One run: the targets' values (``objective.observe``, as calibration and ``validate`` read them) and
+    the national series of ``SERIES`` and ``wallets_at:*``."""
     frame = simulate(scenario, seed, scale=scale)
     national = frame[frame["region"] == "national"]
     keep = national[national["metric"].isin(SERIES) | national["metric"].str.startswith("wallets_at:")]
     wide = keep.pivot(index="date", columns="metric", values="value").sort_index()
-    return {"values": read_values(frame, targets), "series": wide}
+    return {"values": objective.observe(scenario, seed, scale, targets, frame), "series": wide}
 
 
 @dataclass

@@ -142,6 +142,16 @@ FREE: tuple[Param, ...] = (
         "wallets were set up for a promotion, paid once and left)",
     ),
     _b(
+        "acceptance_retention",
+        0.0,
+        0.9,
+        False,
+        0.5,
+        "share of dormancy that full acceptance removes: from nil (use does not follow acceptance) to "
+        "nine tenths (holders stay ten times longer where every shop accepts); acceptance rose with the "
+        "incumbents' interoperability from December 2022, so the payments of 2023 pin it",
+    ),
+    _b(
         "ecny_share_max",
         0.002,
         0.5,
@@ -177,6 +187,17 @@ FREE: tuple[Param, ...] = (
         0.003,
         "organic acceptance hazard a year of a reachable outlet: 6,700 acceptance scenarios among the 5.7 m "
         "businesses of the closed-pilot cities over five months of 2020 is at most 0.003 a year",
+    ),
+    Param(
+        "closed_merchant_coverage",
+        ("pilot.closed_merchant_coverage",),
+        0.05,
+        1.0,
+        False,
+        0.5,
+        "share of the first four cities' merchants reachable in the closed white-list tests (April to "
+        "October 2020): from a few designated scenarios to every shop; the 6,700 scenarios and 8,859 "
+        "corporate wallets of August 2020 pin it",
     ),
     _b(
         "merchant_bank_pull",
@@ -284,8 +305,6 @@ FIXED: dict[str, str] = {
     "acceptance_pull": "first-wallet pull of acceptance: loose in the 2021 fit (acceptance and campaigns "
     "rose together), kept at its prior",
     "reactivation_rate": "dormant holders waking: no series on use separates it from dormancy",
-    "acceptance_retention": "how much acceptance keeps holders engaged: no series on use separates it "
-    "from dormancy",
     "merchant_customer_pull": "merchants' pull from active users: no active-user series is published",
     "payments_per_week": "only its product with ecny_share_max reaches the targets",
     "merchant_fee_pull": "the incumbents' fee never changed in the pilot: not separable from the "

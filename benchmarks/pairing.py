@@ -217,13 +217,12 @@ def markdown(results: dict[str, Any]) -> str:
         if on["identical"] or off["identical"] or abs(off["effect"]) <= abs(on["effect"]):
             continue
         growth, explained = off["ratio"] / max(on["ratio"], 1e-12), off["floor"] / max(on["floor"], 1e-12)
-        paired = off["ratio"] * off["unpaired"] / max(on["ratio"] * on["unpaired"], 1e-12)
         unpaired = off["unpaired"] / max(on["unpaired"], 1e-12)
         why = (
-            f"Its paired variance grows with the effect (x{paired:.2f}), as the independent-agents ratio "
-            f"does ({off['floor']:.3f} against {on['floor']:.3f}), and the unpaired variance by "
-            f"x{unpaired:.2f} "
-            f"({off['unpaired']:.3g} against {on['unpaired']:.3g}); so there the ratio is "
+            f"Its paired variance grows with the effect (x{growth * unpaired:.2f}), as the "
+            f"independent-agents ratio does ({off['floor']:.3f} against {on['floor']:.3f}), and the unpaired "
+            f"variance by x{unpaired:.2f} ({off['unpaired']:.3g} against {on['unpaired']:.3g}); so there the "
+            "ratio is "
             f"{'higher' if off['ratio'] > on['ratio'] else 'not higher'} without the channel "
             f"({off['ratio']:.3f} against {on['ratio']:.3f})."
             if growth <= 2 * explained

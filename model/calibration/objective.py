@@ -158,8 +158,7 @@ def observe(
     values = read_values(frame, late) if late else {}
     if early:
         cut = horizon.cut(full, horizon_end(early, full.run.start, full.run.step_days))
-        frame = simulate(cut, seed, scale=min(scale, CLOSED_PILOT_SCALE))
-        values |= read_values(frame, early)
+        values |= read_values(simulate(cut, seed, scale=min(scale, CLOSED_PILOT_SCALE)), early)
     return {t.key: values[t.key] for t in targets}
 
 

@@ -63,6 +63,16 @@ FREE: tuple[Param, ...] = (
         "among people without a wallet; targets were widely reported as pressure, not as met",
     ),
     _b(
+        "acceptance_pull",
+        0.05,
+        5.0,
+        True,
+        0.5,
+        "first-wallet (and waking) hazard per unit of the region's acceptance share: 5 would give nearly "
+        "everyone a wallet within months of every shop accepting, 0.05 almost no pull; the 2021 fit could "
+        "not tell it from the campaigns, but the payments after interoperability (2023) move with it",
+    ),
+    _b(
         "pushed_engagement",
         0.001,
         1.0,
@@ -176,8 +186,10 @@ FREE: tuple[Param, ...] = (
         800.0,
         False,
         400.0,
-        "yuan per retail e-CNY payment; the white paper's 34.5 bn yuan over 70.75 m payments is 488, an "
-        "upper bound since some of it was not retail",
+        "yuan per retail e-CNY payment; the published averages are 351 (1.1 bn yuan over 3.13 m payments, "
+        "August 2020) and 488 (34.5 bn over 70.75 m, June 2021), with some corporate and government "
+        "payments in them; the range reaches 800 so the fit can show where it goes: above 488 it carries "
+        "value that the model's too few early payments do not (README, 'Where the fit leaves a prior')",
     ),
     _b(
         "merchant_base",
@@ -207,6 +219,17 @@ FREE: tuple[Param, ...] = (
         0.3,
         "acceptance hazard per sign-up asked per resident a year by the outlet's bank, over the bank's "
         "share of the region's businesses (rules.business_campaign): staff sign up merchants too",
+    ),
+    _b(
+        "interop_merchant_pull",
+        0.01,
+        5.0,
+        True,
+        0.5,
+        "acceptance hazard a year of a reachable outlet once the incumbents interoperate (Alipay, December "
+        "2022): an Alipay merchant's code takes e-CNY at no cost to it, yet it must still be enrolled; "
+        "from a hundredth (few enrolled) to 5 (nearly all within months); no acceptance figure is "
+        "published after 2021, so the payments of 2023 and 2024 pin it",
     ),
     _b(
         "corporate_base",
@@ -292,6 +315,15 @@ FREE: tuple[Param, ...] = (
         "bank card to pay, and 1.8 yuan a wallet was held early in 2022, a float of days, not weeks",
     ),
     _b(
+        "dormant_balance_yuan",
+        0.1,
+        20.0,
+        True,
+        2.0,
+        "leftover in a dormant wallet: lottery winners added little of their own (0.9 m yuan on Luohu's "
+        "10 m) and 0.47 bn yuan sat in 261 m wallets early in 2022 (1.8 yuan a wallet), so a few yuan",
+    ),
+    _b(
         "corporate_float_days",
         0.5,
         90.0,
@@ -302,8 +334,6 @@ FREE: tuple[Param, ...] = (
 )
 
 FIXED: dict[str, str] = {
-    "acceptance_pull": "first-wallet pull of acceptance: loose in the 2021 fit (acceptance and campaigns "
-    "rose together), kept at its prior",
     "reactivation_rate": "dormant holders waking: no series on use separates it from dormancy",
     "merchant_customer_pull": "merchants' pull from active users: no active-user series is published",
     "payments_per_week": "only its product with ecny_share_max reaches the targets",
@@ -312,8 +342,6 @@ FIXED: dict[str, str] = {
     "public_service_rate": "public services are 2% of businesses: too few points to pin",
     "government_pull, government_share_boost": "public pay in e-CNY is a small lever before 2022",
     "whitelist_pull": "white lists reach 2% of residents outside pilots: a few million wallets at most",
-    "interop_merchant_pull": "merchants' extra pull once the incumbents interoperate: no acceptance "
-    "figure is published after 2021",
     "interop_share_boost": "set to 0 in behaviour.py: with any rise of the holders' e-CNY share after "
     "Alipay interoperates (prior 0.5) the 2023 payments overshoot further (transactions of 2023-06 "
     "+82% at 0.5, +48% at 0; loss 1.86 against 1.64 over 6 replications, 2026-12-02): the data show none",
@@ -321,8 +349,8 @@ FIXED: dict[str, str] = {
     "lottery_entrant_adoption": "no published figure on losers who opened a wallet",
     "lottery_redemption": "set directly in baseline.toml: the model's redemption rate is this share (Luohu: "
     "95.1%)",
-    "dormant_balance_yuan, wage_retention": "small parts of the balances, with ecny_in_circulation's two "
-    "figures spent on the two floats",
+    "wage_retention": "a small part of the balances: e-CNY wages began in June 2022 and recipients moved "
+    "them straight to their bank accounts (events.csv)",
     "b2b_ticket_yuan": "only the count of B2B payments depends on it, a small part of the transactions",
 }
 

@@ -124,13 +124,15 @@ def test_compare_writes_the_cost_per_additional_wallet_and_user(tmp_path):
     )
     day = pd.Timestamp("2022-09-30").date()
     metrics = ["fiscal_cost_cumulative", "app_wallets_opened", "active_users"]
-    overrides = {"run.scale": 1e6, "run.end": "2022-10-05"}
+    # fine enough that the lotteries move both counts (active users were about 5 m in 2022: 5 agents at 1e6)
+    overrides = {"run.scale": 1e5, "run.end": "2022-10-05"}
     spec = load_compare(BASELINE, more, seeds=2, dates=[day], metrics=metrics, overrides=overrides)
     folder = run_compare(spec, tmp_path / "out", Options(workers=2, progress=False))
     costs = pd.read_csv(folder / "cost_per_additional.csv").set_index("per additional")
     diffs = pd.read_csv(folder / "differences_at_dates.csv").set_index("metric")["difference mean"]
     assert diffs["fiscal_cost_cumulative"] > 0  # three times the lotteries cost more
     for metric in ("app_wallets_opened", "active_users"):
+        assert diffs[metric] != 0, metric
         assert costs.loc[metric, "yuan per additional"] == pytest.approx(
             diffs["fiscal_cost_cumulative"] / diffs[metric]
         )

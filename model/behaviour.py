@@ -81,7 +81,9 @@ class Behaviour(_Params):
     programme_pull: float = Field(0.05, ge=0, le=10, description="per 1,000 yuan of programme a business")
     b2b_innovation: float = Field(0.002, ge=0, le=5, description="hazard a year that a wallet starts B2B use")
     b2b_imitation: float = Field(1.0, ge=0, le=50, description="B2B hazard per share of businesses using it")
-    b2b_yuan_per_week: float = Field(2000.0, ge=0, le=1e6, description="e-CNY paid by a B2B user a week")
+    b2b_yuan_per_week: float = Field(
+        2000.0, ge=0, le=1e6, description="e-CNY a B2B user pays a week once all its counterparties use it"
+    )
     b2b_ticket_yuan: float = Field(20000.0, gt=0, le=1e7, description="yuan per business payment")
     # lotteries
     lottery_entry: float = Field(0.17, ge=0, le=20, description="k in 1-exp(-k h y^elasticity)")

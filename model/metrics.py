@@ -77,7 +77,11 @@ METRICS = (
     Metric(
         "transaction_value_retail_weekly", "yuan", "their value: ticket_yuan each, envelopes at face value"
     ),
-    Metric("transaction_value_corporate_weekly", "yuan", "B2B value: b2b_yuan_per_week per B2B user"),
+    Metric(
+        "transaction_value_corporate_weekly",
+        "yuan",
+        "B2B value: b2b_yuan_per_week * the B2B users' share per B2B user",
+    ),
     Metric("transaction_value_government_weekly", "yuan", "e-CNY wages, and programme yuan paid"),
     Metric("transaction_value_weekly", "yuan", "the value of all e-CNY payments"),
     Metric("ecny_held_personal", "yuan", "e-CNY held in residents' wallets (rules.personal_balances)"),
@@ -132,7 +136,7 @@ def step_values(
     payroll = tally.public_holders * cw * view.payroll_share
     wages = payroll * s.government.wage_yuan_per_year * years
     programme = np.array([g.programme_yuan for g in model.governments]) * years
-    b2b = tally.b2b * bw * b.b2b_yuan_per_week * weeks
+    b2b = rules.b2b_payments(tally.b2b * bw, model.business_total, weeks, b)
     holders = tally.holders * cw
     values = {
         "live": view.live.astype(np.float64),

@@ -321,6 +321,23 @@ def b2b_rate(b2b_share: float, programme: float, b) -> float:
     return b.b2b_innovation + b.b2b_imitation * b2b_share + b.programme_pull * programme
 
 
+def b2b_payments(users, firms, weeks, b):
+    """e-CNY paid between businesses in a step (yuan): users * b2b_yuan_per_week * weeks * s.
+
+    s = users / firms, the region's share of businesses paying in e-CNY.
+
+    A business paying in e-CNY can pay so only the counterparties that take e-CNY, and those are the
+    businesses paying in it too (the share ``s`` the Bass rule ``b2b_rate`` reads), so a B2B user's e-CNY
+    payments grow with the share of its region's businesses using it: b2b_yuan_per_week is what it pays a
+    week once all of them do. The region's B2B value is then quadratic in its users: small while a few
+    firms try it, large once most trade in it (Suzhou 2022, the big pilot cities in 2023-2024).
+    Region-level (numpy arrays; 0 where a region has no businesses).  Reads: b2b_yuan_per_week.
+    """
+    users = np.asarray(users, dtype=np.float64)
+    share = np.divide(users, firms, out=np.zeros_like(users), where=np.asarray(firms) > 0)
+    return users * b.b2b_yuan_per_week * weeks * share
+
+
 def allocate_budget(budget: float, population, adopted_share, live):
     """A bank's campaign (or any yearly budget) spread over live regions by the market left to win.
 

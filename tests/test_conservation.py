@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import pivot, traced_run
 
+from model import rules
 from model.metrics import RATIOS
 
 ENGINES = ["vectorized", "agents"]
@@ -278,3 +279,17 @@ def test_lottery_wallets_opened_are_new_holders(baseline_trace):
     assert (opened["date"] > pd.Timestamp("2022-01-04")).any()  # a draw after the public app
     for _, row in opened.iterrows():
         assert row["value"] <= rise.loc[row["date"], row["region"]] + 1e-6 * max(1.0, row["value"])
+
+
+def test_business_payments_are_the_b2b_users_rule_of_each_step(baseline_trace):
+    """Each region's B2B value of a step is rules.b2b_payments of its B2B users and businesses that step
+    (quadratic in the users: a B2B user pays in e-CNY only the businesses that use it), and it is nil
+    before any business pays another in e-CNY."""
+    ts, model = baseline_trace.timeseries, baseline_trace.model
+    regions = reported(model)
+    users = pivot(ts, "b2b_users")[regions]
+    value = pivot(ts, "transaction_value_corporate_weekly")[regions]
+    firms = model.business_total[model.reported]
+    expected = rules.b2b_payments(users.to_numpy(), firms[None, :], model.step_days / 7.0, model.behaviour)
+    assert (users.to_numpy() > 0).any() and (users.to_numpy() == 0).any()
+    np.testing.assert_allclose(value.to_numpy(), expected, rtol=1e-12, atol=1e-6)

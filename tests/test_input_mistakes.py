@@ -194,8 +194,8 @@ def test_shortening_the_horizon_drops_outside_lotteries_with_one_warning(tmp_pat
     warnings = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1, warnings
     assert "incentives.lotteries.14 (Shenzhen, 2022-01-15 to 2022-02-15)" in warnings[0]
-    assert "government.programmes.0 (Suzhou, 2022-01-01 to 2022-06-30)" in warnings[0]
-    assert "government.programmes.1 (Suzhou, 2022-07-01 to 2025-12-31)" in warnings[0]
+    assert "government.programmes.0 (Suzhou, 2022-01-01 to 2022-03-31)" in warnings[0]
+    assert "government.programmes.4 (Suzhou, 2023-01-01 to 2025-12-31)" in warnings[0]
     assert "incentives.lotteries.13 " not in warnings[0]  # it starts and ends within the run
     assert "pilot.waves.3 (2022-04-02)" in warnings[0] and warnings[0].startswith(f"warning: {path}:")
     assert (tmp_path / "out" / "short" / "timeseries.parquet").is_file()

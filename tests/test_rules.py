@@ -73,6 +73,7 @@ POINTS = {
     rules.pays_probability: dict(share=0.05, weeks=1.0),
     rules.personal_balances: dict(retail_yuan=1e6, wages_yuan=2e5, dormant=3e4, interest=0.01),
     rules.corporate_balances: dict(business_yuan_per_week=5e7, interest=0.01),
+    rules.b2b_payments: dict(users=2e5, firms=1e6, weeks=1.0),
 }
 # inputs a rule's output does not fall with (a flag: True does not lower it)
 NON_DECREASING = {
@@ -89,6 +90,7 @@ NON_DECREASING = {
     rules.ecny_payment_share: set(POINTS[rules.ecny_payment_share]),
     rules.ecny_payments: set(POINTS[rules.ecny_payments]),
     rules.pays_probability: set(POINTS[rules.pays_probability]),
+    rules.b2b_payments: {"users", "weeks"},
 }
 
 
@@ -284,6 +286,18 @@ def test_interest_scales_each_rule_as_its_equation_says():
     firms = rules.corporate_balances(5e7, i, b) / rules.corporate_balances(5e7, 0.0, b)
     assert firms == pytest.approx(hold, rel=1e-12)
     assert rules.corporate_balances(7e6, 0.0, b) == pytest.approx(b.corporate_float_days * 1e6, rel=1e-12)
+
+
+def test_b2b_payments_grow_with_the_square_of_the_users_and_vanish_without_businesses():
+    """users * b2b_yuan_per_week * weeks * users / firms: twice the users pay four times as much, and a
+    region without businesses (or without B2B users) pays nothing."""
+    b = BASE
+    one = float(rules.b2b_payments(1e5, 1e6, 1.0, b))
+    assert one == pytest.approx(1e5 * b.b2b_yuan_per_week * 0.1, rel=1e-12)
+    assert float(rules.b2b_payments(2e5, 1e6, 1.0, b)) == pytest.approx(4.0 * one, rel=1e-12)
+    assert float(rules.b2b_payments(1e6, 1e6, 2.0, b)) == pytest.approx(2e6 * b.b2b_yuan_per_week, rel=1e-12)
+    both = rules.b2b_payments(np.array([1e5, 0.0, 3.0]), np.array([1e6, 1e6, 0.0]), 1.0, b)
+    assert both[1] == 0.0 and both[2] == 0.0
 
 
 def test_dormancy_rate_is_its_equation():

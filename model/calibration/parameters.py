@@ -285,8 +285,9 @@ FREE: tuple[Param, ...] = (
         200_000.0,
         True,
         2000.0,
-        "e-CNY a B2B user pays other businesses a week; a small firm's turnover is tens of thousands of "
-        "yuan a week, of which e-CNY carries a share",
+        "e-CNY a B2B user pays other businesses a week once all of them take e-CNY (it pays in e-CNY "
+        "only those that do: rules.b2b_payments); a small firm's turnover is tens of thousands of yuan a "
+        "week, of which e-CNY carries a share",
     ),
     _b(
         "lottery_entry",

@@ -31,7 +31,7 @@ class Settings:
     scale: float = 5000  # the baseline's own run.scale
     lever_scale: float = 20_000
     lever_seeds: int = 5
-    whatif_scale: float = 20_000
+    whatif_scale: float = 5000  # B2B starts in a city with its first business agents: coarser is noisier
     whatif_seeds: int = 8
     workers: int = 2
 

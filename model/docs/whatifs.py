@@ -41,8 +41,11 @@ MECHANISMS = {
     "to redeem an envelope, and the payments the envelopes fund, are missing.",
     "open_competition": "Every operator's staff wallet campaign and merchant acquiring start in April 2020 "
     "instead of at its join date: the campaigns of 2020-21 asked few sign-ups (campaign_pilot), app "
-    "wallets do not depend on the banks and the extra pushed wallets are mostly never used, so 2025 use "
-    "and value hardly move (the value's interval spans nil).",
+    "wallets do not depend on the banks and the extra pushed wallets are mostly never used, so 2025 app "
+    "wallets and use hardly move. Value falls: fewer businesses hold a corporate wallet in 2021-2022 "
+    "(about a tenth fewer in mid-2022), so B2B e-CNY starts later in the large pilot cities, and B2B "
+    "value, quadratic in its users, weighs that start heavily (why early competition leaves fewer "
+    "corporate wallets is not yet traced: README, 'What the fit does not yet meet').",
     "single_operator": "Only ICBC runs wallet campaigns and acquires merchants: the other operators' "
     "campaigns and extra wallets disappear, and a business feels ICBC's campaign over ICBC's share of "
     "the businesses (now all of them), so each is pushed less than by its own bank among eleven: fewer "

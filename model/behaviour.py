@@ -38,10 +38,13 @@ class Behaviour(_Params):
     habit_floor: float = Field(0.2, ge=0, le=1, description="weight of the least digital citizen")
     # more wallets: lambda_j = multihoming_push * m_j at each live bank j not held
     multihoming_push: float = Field(3.0, ge=0, le=50, description="extra-wallet hazard per sign-up asked")
-    # the e-CNY app (from app.launch): lambda = w(habit) * (app_innovation + app_imitation * A) * interop
+    # the e-CNY app (from app.launch): lambda = w(habit) * (p + q A / m) (m - A) / (1 - A) * interop
     app_innovation: float = Field(0.05, ge=0, le=5, description="app-wallet hazard a year, organic")
     app_imitation: float = Field(
         0.5, ge=0, le=10, description="app-wallet hazard per region share holding one"
+    )
+    app_market: float = Field(
+        0.4, gt=0, le=1, description="Bass m: share of a region's residents who ever set up an app wallet"
     )
     app_interop_boost: float = Field(0.5, ge=0, le=10, description="relative rise once Alipay interoperates")
     app_engagement: float = Field(

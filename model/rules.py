@@ -133,18 +133,22 @@ def whitelist_rate(habit: float, b) -> float:
 
 @jitable
 def app_wallet_rate(habit: float, app_share: float, interoperable: bool, interest: float, b) -> float:
-    """Yearly hazard that a resident of a live region sets up a wallet in the public e-CNY app.
+    """Yearly hazard that a resident of a live region without one sets up a wallet in the public e-CNY app.
 
-    lambda = weight(habit) * (app_innovation + app_imitation * A) * (1 + app_interop_boost * interoperable)
-             * (1 + interest_use * 100 * i)
-    with A the region's share of residents holding an app wallet last week (a Bass model within the
-    region), raised once the incumbent wallets interoperate (Alipay, December 2022: e-CNY inside it) and
-    by the interest ``i`` (a yearly rate) balances earn (from 2026).
-    Reads: app_innovation, app_imitation, app_interop_boost, interest_use, habit_floor.
+    lambda = weight(habit) * (app_innovation + app_imitation * A / m) * (m - A) / (1 - A)
+             * (1 + app_interop_boost * interoperable) * (1 + interest_use * 100 * i)
+    with A the region's share of residents holding an app wallet last week and m = ``app_market`` the
+    share who ever set one up: the Bass model with its market potential, dN/dt = (p + q N/M)(M - N),
+    spread over the 1 - A residents without one, so no one is left to register once A reaches m. The
+    hazard rises once the incumbent wallets interoperate (Alipay, December 2022: e-CNY inside it) and with
+    the interest ``i`` (a yearly rate) balances earn (from 2026); neither moves m.
+    Reads: app_innovation, app_imitation, app_market, app_interop_boost, interest_use, habit_floor.
     """
+    left = max(b.app_market - app_share, 0.0) / max(1.0 - app_share, 1e-12)
     boost = 1.0 + b.app_interop_boost * (1.0 if interoperable else 0.0)
     paid = 1.0 + b.interest_use * 100.0 * interest
-    return habit_weight(habit, b) * (b.app_innovation + b.app_imitation * app_share) * boost * paid
+    bass = (b.app_innovation + b.app_imitation * app_share / b.app_market) * left
+    return habit_weight(habit, b) * bass * boost * paid
 
 
 def bank_attractiveness(live, reach, campaign):

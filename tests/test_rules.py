@@ -80,7 +80,7 @@ NON_DECREASING = {
     rules.open_wallet_rate: set(POINTS[rules.open_wallet_rate]),
     rules.merchant_accept_rate: set(POINTS[rules.merchant_accept_rate]),
     rules.whitelist_rate: {"habit"},
-    rules.app_wallet_rate: {"habit", "app_share", "interoperable", "interest"},
+    rules.app_wallet_rate: {"habit", "interoperable", "interest"},  # app_share: saturates at app_market
     rules.corporate_wallet_rate: set(POINTS[rules.corporate_wallet_rate]),
     rules.b2b_rate: set(POINTS[rules.b2b_rate]),
     rules.personal_balances: set(POINTS[rules.personal_balances]),
@@ -315,3 +315,16 @@ def test_a_public_body_adds_the_mandate_to_its_corporate_wallet_hazard():
     point = dict(acquirer_campaign=2.0, programme=3.0, mandate=0.5)
     public, other = (rules.corporate_wallet_rate(**point, public_body=flag, b=BASE) for flag in (True, False))
     assert public - other == pytest.approx(BASE.public_service_rate * 0.5, rel=1e-12)
+
+
+def test_app_registrations_follow_bass_with_a_market_potential():
+    """(p + q A / m)(m - A) / (1 - A) per resident without an app wallet: at launch p m, none once A
+    reaches m, and the region's registrations a year, (1 - A) times the hazard, are the Bass dN/dt."""
+    b = BASE.model_copy(update={"habit_floor": 1.0})  # weight 1 whatever the habit: the Bass part alone
+    p, q, m = b.app_innovation, b.app_imitation, b.app_market
+    assert rules.app_wallet_rate(0.5, 0.0, False, 0.0, b) == pytest.approx(p * m, rel=1e-12)
+    assert rules.app_wallet_rate(0.5, m, False, 0.0, b) == 0.0
+    assert rules.app_wallet_rate(0.5, min(1.0, m + 0.1), False, 0.0, b) == 0.0
+    a = m / 2
+    flow = (1.0 - a) * rules.app_wallet_rate(0.5, a, False, 0.0, b)
+    assert flow == pytest.approx((p + q * a / m) * (m - a), rel=1e-12)

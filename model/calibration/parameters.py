@@ -116,13 +116,26 @@ FREE: tuple[Param, ...] = (
     _b(
         "app_innovation",
         0.002,
-        1.0,
+        5.0,
         True,
         0.05,
         "app-wallet hazard a year, organic (16 million downloads in the app's first week: a launch burst "
-        "of about 10% of the live residents, which a yearly rate of 1 would match)",
+        "of about 10% of the live residents, which a yearly rate of 1 would match); it works on the "
+        "market potential: (m - A) / (1 - A) of the residents without one, about m at launch, so its range "
+        "reaches 1 / 0.2 = 5",
     ),
     _b("app_imitation", 0.01, 5.0, True, 0.5, "app-wallet hazard per region share holding one (Bass q)"),
+    _b(
+        "app_market",
+        0.1,
+        1.0,
+        False,
+        0.4,
+        "Bass m, the share of a region's residents who ever set up an app wallet: surveys of 2022 found "
+        "about a fifth of all adults had downloaded the app or used e-CNY while the pilot regions held "
+        "about 43% of the residents, so up to about half of theirs; the rise from 120 m (2023-06) to "
+        "180 m (2024-07) app wallets, slower than a year before, is what pins it",
+    ),
     _b(
         "app_engagement",
         0.005,
@@ -164,11 +177,12 @@ FREE: tuple[Param, ...] = (
     _b(
         "ecny_share_max",
         0.002,
-        0.5,
+        0.66,
         True,
         0.3,
-        "e-CNY share of an engaged holder's payments at full acceptance; mobile payment was 66% of "
-        "payments (PBOC 2019), so at most half of it; people mostly stick to their apps (Bai et al. 2025)",
+        "e-CNY share of an engaged holder's payments at full acceptance: at most the 66% of payments made "
+        "by phone (PBOC 2019; e-CNY replaces no cash or card payment here), and people mostly stick to "
+        "their apps (Bai et al. 2025), so the prior is under half of that",
     ),
     _b(
         "acceptance_elasticity",

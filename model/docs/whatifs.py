@@ -46,7 +46,7 @@ MECHANISMS = {
     "2-3 thousand staff) take their share of businesses from 2020, and a business feels only its own "
     "bank's staff push, so during the 2021 campaigns fewer open a corporate wallet, B2B e-CNY starts "
     "later in the large cities and quadratic B2B value loses most (with the two at their real join "
-    "dates the effect is +0.4 tn).",
+    "dates the effect is about +0.5 tn).",
     "single_operator": "Only ICBC runs wallet campaigns and acquires merchants: the other operators' "
     "campaigns and extra wallets disappear, and a business feels ICBC's campaign over ICBC's share of "
     "the businesses (now all of them), so each is pushed less than by its own bank among eleven: fewer "
@@ -54,7 +54,8 @@ MECHANISMS = {
     "outlook_2030": "The baseline run on to 2030 with interest on balances from 2026 (slower dormancy, "
     "larger balances) and twelve more operators' campaigns and acquiring from April 2026.",
     "outlook_higher_rate": "Balances earn 1.5% instead of 0.05% a year from 2026: the interest term raises "
-    "app registration and balances held and slows wallets going dormant.",
+    "balances held, slows wallets going dormant and speeds app registration, but only towards the app's "
+    "market potential (app_market of a region's residents), which interest does not widen.",
     "outlook_nationwide_2027": "Every region goes live on 2027-01-01, adding the non-pilot provinces' "
     "residents and merchants to the adoption hazards for the last four years of the outlook.",
     "outlook_no_interest": "Balances never earn interest: the interest terms of app registration, dormancy "

@@ -58,6 +58,8 @@ TESTS = (
     "tests/test_engines_agree.py::test_no_network_is_built_when_no_one_reads_it",
     "tests/test_engines_agree.py::test_region_graphs_list_the_same_neighbours_as_each_small_world",
     "tests/test_engines_agree.py::test_an_engines_memory_is_the_arrays_it_holds",
+    "tests/test_engines_agree.py::test_a_regions_network_is_built_when_it_goes_live",
+    "tests/test_bank_choice.py",
     "tests/test_network.py",
     "tests/test_conservation.py",
 )

@@ -42,8 +42,8 @@ class SmallWorld:
         sources, hops, targets = [], [], []
         for d in range(1, half + 1):
             rewired = np.flatnonzero(rng.random(n, dtype=np.float32) < rewiring).astype(np.int32)
-            # j uniform over the others: draw from n-1 values and skip i itself
-            j = rng.integers(0, max(n - 1, 1), size=rewired.size, dtype=np.int32)
+            # j uniform over the others: draw from n-1 values (n >= 3 here) and skip i itself
+            j = rng.integers(0, n - 1, size=rewired.size, dtype=np.int32)
             j += j >= rewired
             sources.append(rewired)
             hops.append(np.full(rewired.size, d, dtype=np.int8))
@@ -116,6 +116,11 @@ class SmallWorld:
         return lists
 
 
+def index_dtype(n: int) -> type:
+    """The smallest integer type that numbers n citizens: int32 up to 2**31 - 1 of them, else int64."""
+    return np.int32 if n <= np.iinfo(np.int32).max else np.int64
+
+
 class RegionGraphs:
     """The small-world graphs of several regions as one graph over the rows of a population array.
 
@@ -131,7 +136,7 @@ class RegionGraphs:
         self.offsets = np.asarray(offsets, np.int64)
         self.half_degree = half_degree
         n = int(self.offsets[-1])
-        self.index = np.int32 if n < 2**31 else np.int64
+        self.index = index_dtype(n)
         empty = np.zeros(0, self.index)
         self.hop_start = np.zeros(half_degree + 1, np.int64)
         self.source = empty  # sources of the rewired edges, hop by hop, sorted within a hop

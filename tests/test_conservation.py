@@ -293,3 +293,26 @@ def test_business_payments_are_the_b2b_users_rule_of_each_step(baseline_trace):
     expected = rules.b2b_payments(users.to_numpy(), firms[None, :], model.step_days / 7.0, model.behaviour)
     assert (users.to_numpy() > 0).any() and (users.to_numpy() == 0).any()
     np.testing.assert_allclose(value.to_numpy(), expected, rtol=1e-12, atol=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_public_sector_holders_and_payers_are_counted_from_the_agents(engine):
+    """The running count of holders paid from public funds (what e-CNY wages are paid to) is the number of
+    public-sector agents with a wallet, region by region; and the last step's engaged payers are split by
+    that attribute: each column counts the engaged holders of its own kind, in every region that accepts.
+    Half the residents work in the public sector here, so that both kinds pay at the agents' scale."""
+    trace = traced_run("baseline", engine, overrides=(("population.public_sector_share", 0.5),))
+    model, tally = trace.model, trace.model.tally
+    c, every = model.citizens, len(model.region_names)
+    held = trace.wallets[-1] != 0
+    public = np.asarray(c.public_sector, dtype=bool)
+    per_region = np.bincount(region_of(model), weights=held & public, minlength=every)
+    assert per_region.sum() > 0
+    np.testing.assert_array_equal(tally.public_holders, per_region)
+    engaged = held & np.asarray(c.engaged, dtype=bool)
+    paying = tally.payers.sum(axis=1) > 0
+    assert paying.any()
+    for kind, members in ((0, ~public), (1, public)):
+        mine = np.bincount(region_of(model), weights=engaged & members, minlength=every)
+        assert mine[paying].sum() > 0
+        np.testing.assert_array_equal(tally.payers[paying, kind], mine[paying])

@@ -91,6 +91,23 @@ def test_no_network_is_built_when_no_one_reads_it(overrides):
     assert not engine.uses_network and engine.memory_bytes() == arrays + index
 
 
+def test_a_regions_network_is_built_when_it_goes_live():
+    """The vectorized engine builds a region's graph as the region goes live, not before: a region that
+    never goes live (white-listed residents only) holds no graph, and every live region with citizens has
+    one from its first live step, built from the region's own stream."""
+    model = EcnyModel(scenario(), seed=2, scale=AGENT_SCALE, engine="vectorized")
+    engine, counts = model.engine, model.citizens.counts
+    seen_idle = False
+    for _ in range(60):
+        model.step()
+        live = np.array([g.live for g in model.governments])
+        built = np.zeros(len(live), np.bool_)
+        built[list(engine.network.regions)] = True
+        seen_idle |= bool((~live & (counts > 0)).any())
+        np.testing.assert_array_equal(built, live & (counts > 0))
+    assert seen_idle
+
+
 def _arrays_held(obj, seen: dict[int, np.ndarray]) -> None:
     """Every numpy array reachable from ``obj`` through the model package's own objects, namedtuples,
     lists, tuples and dicts (not through Mesa agents, which lead back to the whole model)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.network import RegionGraphs, SmallWorld
+from model.network import RegionGraphs, SmallWorld, index_dtype
 
 SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 100, 1_000]
 DEGREES = [2, 4, 8, 64]
@@ -108,3 +108,9 @@ def test_the_hop_mask_has_a_bit_per_hop_in_the_fewest_bytes(half_degree, bits):
     """Per citizen, one bit for each hop d whose ring edge was rewired: uint8 up to 8 hops, then 16, 32."""
     graphs = RegionGraphs(np.array([0, 10]), half_degree)
     assert graphs.rewired.dtype == np.dtype(f"uint{bits}")
+
+
+def test_citizens_are_numbered_in_int32_while_they_fit():
+    assert index_dtype(0) is np.int32 and index_dtype(2**31 - 1) is np.int32
+    assert index_dtype(2**31) is np.int64
+    assert RegionGraphs(np.array([0, 5]), 2).index is np.int32

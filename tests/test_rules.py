@@ -204,6 +204,7 @@ def test_luohu_lottery_entry_is_about_its_published_eleven_percent():
     assert 1.913847e6 / 17.56e6 * 0.75 < entry < 1.913847e6 / 17.56e6 * 1.25
     assert rules.lottery_entry_probability(0.5, 1e7, 0.0, b) == 0.0
     assert rules.lottery_entry_probability(0.5, -5.0, 1e6, b) == 0.0
+    assert rules.lottery_entry_probability(0.5, 100.0, 1.0, b) > 0.0  # one resident is a region too
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -243,7 +244,8 @@ def test_business_campaign_is_a_banks_campaign_over_its_share_of_businesses():
     so one bank alone pushes a business no harder than all the banks together."""
     campaign = np.array([[2.0, 1.0], [1.0, 0.5], [3.0, 0.0]])  # banks x regions
     pull = np.array([1.0, 3.0, 0.0])  # the third bank has no businesses (not live)
-    felt = rules.business_campaign(campaign, pull)
+    with np.errstate(all="raise"):  # a bank without businesses is not divided by its zero share
+        felt = rules.business_campaign(campaign, pull)
     share = pull / pull.sum()
     np.testing.assert_allclose(felt[:2], campaign[:2] / share[:2, None])
     assert np.all(felt[2] == 0.0)

@@ -60,6 +60,7 @@ TESTS = (
     "tests/test_engines_agree.py::test_an_engines_memory_is_the_arrays_it_holds",
     "tests/test_engines_agree.py::test_a_regions_network_is_built_when_it_goes_live",
     "tests/test_bank_choice.py",
+    "tests/test_step_view.py",
     "tests/test_network.py",
     "tests/test_conservation.py",
 )

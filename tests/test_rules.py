@@ -181,6 +181,18 @@ def test_the_bass_model_is_the_first_wallet_rate_with_other_pulls_off():
         assert rate == pytest.approx(0.03 + 0.38 * share)
 
 
+def test_the_organic_rate_is_its_equation():
+    """w(habit) (p + q w + acceptance_pull a + government_pull g public), each pull at its own weight."""
+    b = BASE.model_copy(update={"habit_floor": 1.0, "wom_mixing": 0.25})
+    habit, network, region, acceptance, payroll = 0.6, 0.3, 0.1, 0.4, 0.5
+    mix = 0.75 * network + 0.25 * region
+    private = b.innovation + b.word_of_mouth * mix + b.acceptance_pull * acceptance
+    for public in (False, True):
+        rate = rules.organic_wallet_rate(habit, network, region, acceptance, public, payroll, b)
+        expected = private + (b.government_pull * payroll if public else 0.0)
+        assert rate == pytest.approx(expected, rel=1e-12)
+
+
 def test_opening_engagement_limits():
     b = BASE.model_copy(update={"habit_floor": 1.0, "campaign_pull": 0.01})
     pushed_only = rules.opening_engagement(b.campaign_pull * 5.0, 0.5, 5.0, b)
@@ -205,6 +217,7 @@ def test_luohu_lottery_entry_is_about_its_published_eleven_percent():
     assert rules.lottery_entry_probability(0.5, 1e7, 0.0, b) == 0.0
     assert rules.lottery_entry_probability(0.5, -5.0, 1e6, b) == 0.0
     assert rules.lottery_entry_probability(0.5, 100.0, 1.0, b) > 0.0  # one resident is a region too
+    assert rules.lottery_entry_probability(0.5, 0.5, 1.0, b) > 0.0  # and half a yuan a prize budget
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -93,8 +93,8 @@ def test_no_network_is_built_when_no_one_reads_it(overrides):
 
 def test_a_regions_network_is_built_when_it_goes_live():
     """The vectorized engine builds a region's graph as the region goes live, not before: a region that
-    never goes live (white-listed residents only) holds no graph, and every live region with citizens has
-    one from its first live step, built from the region's own stream."""
+    is not live yet (white-listed residents only) holds no graph, and every live region with citizens has
+    one from its first live step."""
     model = EcnyModel(scenario(), seed=2, scale=AGENT_SCALE, engine="vectorized")
     engine, counts = model.engine, model.citizens.counts
     seen_idle = False

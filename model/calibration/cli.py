@@ -132,9 +132,21 @@ def validate_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fit-until", metavar="YYYY-MM-DD", help="fit on the targets up to this day, then score all of them"
     )
-    p.add_argument("--trials", type=positive_int, default=200, help="trials of that fit (200)")
-    p.add_argument("--fit-scale", type=_positive, default=10000.0, help="trial scale of that fit (10000)")
-    p.add_argument("--fit-replications", type=positive_int, default=8, help="its replications per trial (8)")
+    p.add_argument(
+        "--trials", type=positive_int, default=holdout.TRIALS, help=f"trials of that fit ({holdout.TRIALS})"
+    )
+    p.add_argument(
+        "--fit-scale",
+        type=_positive,
+        default=holdout.FIT_SCALE,
+        help=f"its trial scale ({holdout.FIT_SCALE:g})",
+    )
+    p.add_argument(
+        "--fit-replications",
+        type=positive_int,
+        default=holdout.FIT_REPLICATIONS,
+        help=f"its replications per trial ({holdout.FIT_REPLICATIONS})",
+    )
     _executor_options(p)
     return p
 

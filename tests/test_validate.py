@@ -60,7 +60,9 @@ def test_validate_fails_on_a_bad_parameter_set(tmp_path, capsys):
     )
     code = main(["validate", str(bad), "--replications", "2", "--scale", "40000", "--out", str(tmp_path)])
     assert code == 1
-    assert "FAIL" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "FAIL" in printed.out
+    assert "replications:" in printed.err and "0/2" in printed.err  # a bar over the replications
     table = pd.read_csv(tmp_path / "bad" / "validation.csv")
     assert not table["pass"].all()
 
@@ -188,4 +190,6 @@ def test_fit_until_fits_the_early_targets_and_forecasts_the_later_ones(tmp_path,
     assert (folder / "fit" / "fitted.json").is_file() and "out-of-sample" in (
         folder / "validation.md"
     ).read_text()
-    assert "fitted on the" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "fitted on the" in printed.out
+    assert "trials 3/3" in printed.out and "replications:" in printed.err  # both stages show progress

@@ -176,13 +176,14 @@ def validate_command(argv: list[str]) -> int:
             args.scenario, until, folder, trials=args.trials, replications=args.replications,
             scale=args.scale, seed=args.seed, tolerance=args.tolerance, workers=workers,
             scheduler=args.scheduler, fit_scale=args.fit_scale, fit_replications=args.fit_replications,
+            quiet=False,
         )  # fmt: skip
         result, table = fit.validation, fit.table
     else:
         with open_executor(workers, args.scheduler) as executor:
             result = validate.validate(
                 args.scenario, targets, args.replications, args.scale, executor, args.seed, args.tolerance,
-                ensemble=ensemble,
+                ensemble=ensemble, progress=True,
             )  # fmt: skip
         table = result.table
     elapsed = time.perf_counter() - started

@@ -118,6 +118,14 @@ def fit_until(
     workers = workers or default_workers() if scheduler else checked_workers(workers)
     with open_executor(workers, scheduler) as executor:
         result = validate.validate(
-            scenario, calibration_targets(), replications, scale, executor, seed, tolerance, extra
+            scenario,
+            calibration_targets(),
+            replications,
+            scale,
+            executor,
+            seed,
+            tolerance,
+            extra,
+            progress=not quiet,
         )
     return Holdout(until, fit, result)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date
@@ -106,12 +106,17 @@ def evaluate(
 
 
 def run_values(
-    executor: Executor, runs: Sequence[tuple[dict[str, Any], int]], scale: float, targets: Sequence[Target]
+    executor: Executor,
+    runs: Sequence[tuple[dict[str, Any], int]],
+    scale: float,
+    targets: Sequence[Target],
+    progress: Callable[[int, int], Any] | None = None,
 ) -> list[dict[str, float] | str]:
-    """The model value of every target in each (scenario, seed) run, one job each (``executors.gather``);
-    a run that failed gives its error message instead."""
+    """The model value of every target in each (scenario, seed) run, one job each (``executors.gather``,
+    which calls ``progress(done, total)``); a run that failed gives its error message instead."""
     targets = list(targets)
-    results = gather(executor, evaluate, [(dump, [int(seed)], scale, targets) for dump, seed in runs])
+    calls = [(dump, [int(seed)], scale, targets) for dump, seed in runs]
+    results = gather(executor, evaluate, calls, progress=progress)
     return [r["error"] if "error" in r else {k: v[0] for k, v in r["values"].items()} for r in results]
 
 

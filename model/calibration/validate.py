@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from ..ensemble import Ensemble
 from ..scenario import load_scenario
@@ -75,9 +76,10 @@ def run_replications(
     seed: int | None = None,
     overrides: dict | None = None,
     ensemble: Ensemble | None = None,
+    progress: bool = False,
 ) -> tuple[dict[str, list[float]], float, int, tuple[dict, ...] | None]:
     """Model values per target and replication, the scale, the root seed and the ensemble member of each
-    replication (``None`` without an ensemble); one job per seed."""
+    replication (``None`` without an ensemble); one job per seed, counted on a tqdm bar if ``progress``."""
     extra = dict(overrides or {})
     scenario = objective.at_horizon(path, targets, extra)
     scale = float(scale or scenario.run.scale)
@@ -87,7 +89,14 @@ def run_replications(
     dumps = [scenario.dump()] * replications
     if drawn is not None:
         dumps = [objective.at_horizon(path, targets, {**extra, **member}).dump() for member in drawn]
-    results = objective.run_values(executor, list(zip(dumps, seeds, strict=True)), scale, targets)
+    with tqdm(total=replications, desc="replications", unit="run", disable=not progress, leave=False) as bar:
+
+        def finished(done: int, total: int) -> None:
+            bar.update(1)
+
+        results = objective.run_values(
+            executor, list(zip(dumps, seeds, strict=True)), scale, targets, finished
+        )
     errors = [r for r in results if isinstance(r, str)]
     if errors:
         raise RuntimeError(f"a replication failed: {errors[0]}")
@@ -129,9 +138,10 @@ def validate(
     tolerance: float = TOLERANCE,
     overrides: dict | None = None,
     ensemble: Ensemble | None = None,
+    progress: bool = False,
 ) -> Validation:
     values, used_scale, _, drawn = run_replications(
-        path, targets, replications, scale, executor, seed, overrides, ensemble
+        path, targets, replications, scale, executor, seed, overrides, ensemble, progress
     )
     name = load_scenario(path, overrides).name
     frame = table(values, targets, tolerance)
